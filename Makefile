@@ -1,0 +1,65 @@
+# Every command a developer or CI needs. CI (.ci/run) calls `make test` only.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(VENV)/bin/rasa
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# Rasa's CLI and the test tools read these from endpoints.yml; harmless defaults.
+export ACTIONS_PORT ?= 5055
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
+
+.PHONY: help install lint format train run shell validate eval compare test test-stories pytest bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## create .venv (Python 3.10) and install the locked dependencies
+
+$(VENV)/.installed: requirements.lock requirements-dev.lock tools/bootstrap.sh
+	@tools/bootstrap.sh
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+train: install ## render clinic answers; train the model if its inputs changed
+	@$(PY) -m tools.model >/dev/null
+
+run: install ## train if needed, start the action server and the Rasa server
+	@$(PY) -m tools.run
+
+shell: install ## talk to the assistant in this terminal
+	@$(PY) -m tools.run --shell
+
+validate: train ## rasa data validate (fails on any warning not explained in tools/validate.py)
+	$(PY) -m tools.validate
+
+eval: train ## NLU report on the held-out split (tests/nlu/), fails below target
+	$(PY) -m tools.nlu_eval evaluate --check
+
+compare: install ## train and evaluate Rasa's default config and each candidate on the held-out split
+	$(PY) -m tools.nlu_eval compare
+
+test-stories: train ## test stories with --fail-on-prediction-errors
+	$(RASA) test core --model $$($(PY) -m tools.model) --stories tests/stories \
+	  --fail-on-prediction-errors --out var/reports/stories
+
+pytest: train ## unit tests of actions and tools, then end-to-end tests on real servers
+	$(PY) -m pytest tests
+
+# pytest last, so its summary is the final line of the run.
+test: lint validate eval test-stories pytest ## everything CI runs
+
+bench: train ## throughput/latency/memory vs. Rasa's default config (a report)
+	$(PY) -m tools.bench
+
+clean: ## remove models, runtime data and reports (not .venv)
+	rm -rf models var .rasa results

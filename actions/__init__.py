@@ -1,0 +1,7 @@
+"""Custom actions of the clinic assistant, one module per concern.
+
+The action server imports this package (`rasa run actions --actions actions`),
+which registers every Action subclass defined in the modules below.
+"""
+
+from actions import fallback, session  # noqa: F401  (registers the actions)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """The domain as the action server receives it: domain.yml plus all answers."""
+    merged = load_yaml(ROOT / "domain.yml")
+    for path in sorted((ROOT / "data" / "responses").glob("*.yml")):
+        merged["responses"].update(load_yaml(path)["responses"])
+    return merged

@@ -1,0 +1,128 @@
+"""End to end: the real action server and Rasa server on free loopback ports,
+SQLite in a temp dir, messages over the REST channel. No mocks of Rasa."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+from tools import servers
+from tools.model import ensure_model
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    model = ensure_model(ROOT / "config.yml", "clinic")
+    stack = servers.Stack(
+        model=model,
+        rasa_port=servers.free_port(),
+        actions_port=servers.free_port(),
+        token="e2e-" + uuid.uuid4().hex,
+        database_url=f"sqlite:///{tmp / 'rasa.db'}",
+        log_dir=tmp / "log",
+    )
+    with servers.running(stack):
+        yield stack
+
+
+def say(stack: servers.Stack, sender: str, message: str) -> list[dict[str, Any]]:
+    response = requests.post(
+        f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m.get("text", "") for m in messages]
+
+
+@pytest.fixture(scope="module")
+def answers(domain: dict[str, Any]) -> dict[str, str]:
+    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
+def test_first_message_gets_the_notice_then_the_answer(stack: servers.Stack, answers: dict[str, str]) -> None:
+    sender = uuid.uuid4().hex
+    assert texts(say(stack, sender, "what is sciatica exactly?")) == [
+        answers["utter_session_notice"],
+        answers["utter_sciatica_definition"],
+    ]
+    # The notice is once per conversation.
+    assert texts(say(stack, sender, "does acupuncture hurt?")) == [answers["utter_acupuncture_pain"]]
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "is there any proof acupuncture works for sciatica?",
+            ["utter_acupuncture_evidence", "utter_acupuncture_evidence_detail"],
+        ),
+        ("how much does it cost, do you take insurance?", ["utter_cost_insurance"]),
+        ("where are you located and what are your hours?", ["utter_clinic_info"]),
+        ("what should I wear?", ["utter_session_preparation", "utter_session_preparation_detail"]),
+        ("what's the weather tomorrow?", ["utter_out_of_scope"]),
+        ("/acupuncture_points", ["utter_acupuncture_points"]),
+    ],
+)
+def test_answers_over_rest(stack: servers.Stack, answers: dict[str, str], message: str, expected: list[str]) -> None:
+    sender = uuid.uuid4().hex
+    say(stack, sender, "hello")
+    assert texts(say(stack, sender, message)) == [answers[name] for name in expected]
+
+
+def test_gibberish_gets_suggestions_then_a_staff_offer(stack: servers.Stack, answers: dict[str, str]) -> None:
+    sender = uuid.uuid4().hex
+    say(stack, sender, "hi")
+    first = say(stack, sender, "xkcd blorp zzzt")
+    assert first[0]["text"] in (answers["utter_did_you_mean"], answers["utter_default"])
+    second = say(stack, sender, "qwop fnord")
+    assert texts(second) == [answers["utter_offer_staff"]]
+    assert [b["payload"] for b in second[0]["buttons"]] == ["/affirm", "/deny"]
+    assert texts(say(stack, sender, "/affirm")) == [answers["utter_human_handoff"]]
+
+
+def test_the_conversation_is_stored_in_the_database(stack: servers.Stack) -> None:
+    sender = "stored-" + uuid.uuid4().hex
+    say(stack, sender, "how many sessions will I need?")
+    db = Path(stack.database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT type_name, intent_name, action_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+    kinds = [r[0] for r in rows]
+    assert "session_started" in kinds
+    assert ("user", "session_frequency", None) in rows
+    assert ("action", None, "utter_session_frequency") in rows
+    assert kinds.count("bot") == 2  # the notice and the answer
+
+
+def test_the_http_api_needs_the_token(stack: servers.Stack) -> None:
+    sender = uuid.uuid4().hex
+    say(stack, sender, "hello")
+    url = f"{stack.url}/conversations/{sender}/tracker"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 401
+    tracker = requests.get(url, params={"token": stack.token}, timeout=10).json()
+    assert tracker["latest_message"]["intent"]["name"] == "greet"
+
+
+def test_parse_shows_the_topic_as_the_intent(stack: servers.Stack) -> None:
+    parsed = requests.post(
+        f"{stack.url}/model/parse",
+        params={"token": stack.token},
+        json={"text": "where do you put the needles?"},
+        timeout=10,
+    ).json()
+    assert parsed["intent"]["name"] == "acupuncture_points"

@@ -1,0 +1,89 @@
+"""The clinic answers rendered from the profile: facts when known, staff when not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.profile import ProfileError, parse_profile
+from assistant.render import main as render_main
+from assistant.render import render
+
+EMPTY = {"name": "Natural Care Chiropractic", "practitioner": "Dr. Mark Freund", "emergency_number": "911"}
+FULL = {
+    **EMPTY,
+    "address": "12 Main Street, Springfield",
+    "phone": "(555) 010-0100",
+    "email": "desk@example.com",
+    "booking_url": "https://book.example.com/natural-care",
+    "opening_hours": {"monday": ["09:00-17:00"], "thursday": ["09:00-12:00", "13:00-19:00"]},
+    "first_visit_minutes": 60,
+    "follow_up_minutes": 40,
+    "prices": {"first_visit": "$95", "follow_up": "$70"},
+    "insurance_policy": "We give you a receipt to claim from your insurer.",
+    "payment_methods": "cash and cards",
+    "booking_confirmation": "The front desk will confirm by phone within one working day.",
+}
+
+
+def texts(profile: dict) -> dict[str, str]:
+    responses = yaml.safe_load(render(parse_profile(profile)))["responses"]
+    return {name: " ".join(v["text"] for v in variants) for name, variants in responses.items()}
+
+
+def test_unknown_facts_are_never_guessed_and_staff_is_offered() -> None:
+    answers = texts(EMPTY)
+    assert "don't have current prices" in answers["utter_cost_insurance"]
+    assert "staff will confirm" in answers["utter_cost_insurance"]
+    assert "$" not in answers["utter_cost_insurance"]
+    assert "staff will confirm" in answers["utter_clinic_info"]
+    assert "staff will confirm" in answers["utter_session_duration"]
+    assert "minutes" not in answers["utter_session_duration"]
+    assert "not booked until they do" in answers["utter_book_appointment"]
+
+
+def test_known_facts_are_stated_from_the_profile() -> None:
+    answers = texts(FULL)
+    assert "12 Main Street, Springfield" in answers["utter_clinic_info"]
+    assert "Monday: 09:00-17:00" in answers["utter_clinic_info"]
+    assert "Thursday: 09:00-12:00, 13:00-19:00" in answers["utter_clinic_info"]
+    assert "$95" in answers["utter_cost_insurance"] and "$70" in answers["utter_cost_insurance"]
+    assert "receipt to claim" in answers["utter_cost_insurance"]
+    assert "about 60 minutes" in answers["utter_session_duration"]
+    assert "(555) 010-0100" in answers["utter_human_handoff"]
+    assert "within one working day" in answers["utter_book_appointment"]
+
+
+def test_booking_link_becomes_a_button_only_when_configured() -> None:
+    with_link = yaml.safe_load(render(parse_profile(FULL)))["responses"]["utter_book_appointment"][0]
+    assert with_link["buttons"] == [{"title": "Request a time online", "payload": FULL["booking_url"]}]
+    without = yaml.safe_load(render(parse_profile(EMPTY)))["responses"]["utter_book_appointment"][0]
+    assert "buttons" not in without
+
+
+def test_the_notice_names_the_emergency_number_or_a_local_one() -> None:
+    assert "call 911" in texts(EMPTY)["utter_session_notice"]
+    assert "not a doctor" in texts(EMPTY)["utter_session_notice"]
+    no_number = texts({**EMPTY, "emergency_number": ""})["utter_session_notice"]
+    assert "local emergency number" in no_number
+
+
+def test_quotes_in_profile_values_stay_valid_yaml() -> None:
+    answers = texts({**FULL, "address": 'Suite "B", 12 Main St: rear entrance'})
+    assert 'Suite "B", 12 Main St: rear entrance' in answers["utter_clinic_info"]
+
+
+def test_braces_in_a_profile_value_are_refused() -> None:
+    with pytest.raises(ProfileError, match="curly braces"):
+        render(parse_profile({**EMPTY, "address": "{slot}"}))
+
+
+def test_cli_reports_a_bad_profile_without_writing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "clinic.yml"
+    bad.write_text("name: C\nopening_hours: {monday: ['late']}\n")
+    out = tmp_path / "clinic_responses.yml"
+    assert render_main(["--profile", str(bad), "--out", str(out)]) == 2
+    assert "opening_hours.monday" in capsys.readouterr().err
+    assert not out.exists()

@@ -1,0 +1,1 @@
+"""Developer tooling: setup, training, the local launcher, evaluation, benchmark."""

@@ -1,0 +1,95 @@
+"""Train the model only when its inputs changed; print the model's path.
+
+The model is named after a fingerprint of everything it is built from
+(data/, config.yml, domain.yml, clinic.yml via the rendered answers), so a
+changed input means a new name, and an unchanged one reuses the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant import render  # noqa: E402
+
+MODELS = ROOT / "models"
+
+
+def input_files(config: Path) -> list[Path]:
+    data = sorted(p for p in (ROOT / "data").rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [config, ROOT / "domain.yml", *data]
+
+
+def fingerprint(files: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path(config: Path, prefix: str) -> Path:
+    return MODELS / f"{prefix}-{fingerprint(input_files(config))}.tar.gz"
+
+
+def ensure_model(config: Path, prefix: str, force: bool = False, out: Path | None = None) -> Path:
+    if render.main([]) != 0:  # answers from clinic.yml first: they are model inputs
+        raise SystemExit(2)
+    target = model_path(config, prefix)
+    if out is not None:
+        target = out / target.name
+    if target.exists() and not force:
+        print(f"==> model up to date: {target.relative_to(ROOT)}", file=sys.stderr)
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    print(f"==> training {target.name} with {config.name} (inputs changed)", file=sys.stderr)
+    started = time.monotonic()
+    cmd = [
+        str(Path(sys.executable).parent / "rasa"),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+        "--out",
+        str(target.parent),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
+    ]
+    if force:
+        cmd.append("--force")
+    result = subprocess.run(cmd, cwd=ROOT)
+    if result.returncode != 0 or not target.exists():
+        print("error: training failed (see the log above)", file=sys.stderr)
+        raise SystemExit(result.returncode or 1)
+    seconds = time.monotonic() - started
+    (target.parent / (target.name + ".train-seconds")).write_text(f"{seconds:.1f}\n")
+    print(f"==> trained {target.name} in {seconds:.0f} s", file=sys.stderr)
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--prefix", default="clinic")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the model (default: models/)")
+    parser.add_argument("--force", action="store_true", help="train even if the model exists")
+    args = parser.parse_args()
+    print(ensure_model(args.config.resolve(), args.prefix, args.force, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""`make run` / `make shell`: (re)train if needed, start both servers, stop them on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.dburl import safe_url  # noqa: E402
+from tools import servers  # noqa: E402
+from tools.model import ensure_model  # noqa: E402
+
+
+def banner(stack: servers.Stack, token_file: Path | None, ready_s: float) -> str:
+    token_note = f"stored in {token_file}" if token_file else "from RASA_TOKEN"
+    return f"""
+  Clinic assistant is running (ready in {ready_s:.1f} s).
+
+  Talk to it:       make shell   (in another terminal), or
+                    curl -s -X POST {stack.url}/webhooks/rest/webhook \\
+                      -H 'Content-Type: application/json' \\
+                      -d '{{"sender": "me", "message": "what is sciatica?"}}'
+  Website widget:   socket.io at {stack.url}/socket.io
+  HTTP API:         {stack.url}/status?token=...   (token {token_note})
+  Action server:    {stack.actions_url}/health
+  Conversations:    {safe_url(stack.database_url)}
+  Logs:             {stack.log_dir}/rasa.log, {stack.log_dir}/actions.log
+
+  Press Ctrl-C to stop both servers.
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shell", action="store_true", help="talk in this terminal instead of serving")
+    args = parser.parse_args()
+    try:
+        model = ensure_model(ROOT / "config.yml", "clinic")
+        stack = servers.default_stack(model)
+        _, token_file = servers.runtime_token()
+    except servers.ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("==> starting the action server", file=sys.stderr)
+        servers.start_actions_ready(stack)
+        if args.shell:
+            print("==> starting the chat in this terminal (type /stop to end)", file=sys.stderr)
+            return subprocess.call(
+                [str(servers.BIN / "rasa"), "shell", "--model", str(model), "--endpoints", "endpoints.yml"],
+                cwd=ROOT,
+                env=stack.env(),
+            )
+        print("==> starting the Rasa server (loading the model)", file=sys.stderr)
+        started = time.monotonic()
+        servers.start_rasa_ready(stack)
+        print(banner(stack, token_file, time.monotonic() - started), file=sys.stderr)
+        while True:
+            for proc in stack.processes:
+                if proc.poll() is not None:
+                    print(
+                        f"error: a server stopped unexpectedly (exit {proc.returncode}); " f"see {stack.log_dir}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\n==> stopping", file=sys.stderr)
+        return 0
+    except servers.ServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        servers.stop(stack)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

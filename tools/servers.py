@@ -1,0 +1,215 @@
+"""Start and stop the action server and the Rasa server as child processes.
+
+Shared by the launcher (`make run`, `make shell`), the end-to-end tests and the
+benchmark, so all three run the servers exactly the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+
+
+class ServerError(RuntimeError):
+    """A server did not start; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ServerError(f"{name} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
+
+
+def runtime_token(path: Path = VAR / "rasa_token") -> tuple[str, Path | None]:
+    """RASA_TOKEN from the environment, else one generated once and kept in var/."""
+    token = os.environ.get("RASA_TOKEN", "").strip()
+    if token:
+        return token, None
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip(), path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    return token, path
+
+
+@dataclass
+class Stack:
+    """Ports, token, database and logs of one running pair of servers."""
+
+    model: Path
+    rasa_port: int
+    actions_port: int
+    token: str
+    database_url: str
+    log_dir: Path
+    interface: str = "127.0.0.1"
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            ACTIONS_PORT=str(self.actions_port),
+            DATABASE_URL=self.database_url,
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+            TF_CPP_MIN_LOG_LEVEL="2",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        )
+        return env
+
+
+def default_stack(model: Path) -> Stack:
+    VAR.mkdir(parents=True, exist_ok=True)
+    token, _ = runtime_token()
+    return Stack(
+        model=model,
+        rasa_port=_port("RASA_PORT", 5005),
+        actions_port=_port("ACTIONS_PORT", 5055),
+        token=token,
+        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}",
+        log_dir=VAR / "log",
+        interface=os.environ.get("RASA_INTERFACE", "127.0.0.1"),
+    )
+
+
+def _spawn(stack: Stack, name: str, cmd: list[str]) -> subprocess.Popen:
+    stack.log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(stack.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed by stop())
+    stack.logs.append(log)
+    # Own process group: Ctrl-C in the terminal reaches the launcher only, which
+    # then stops the children in order instead of all dying mid-write.
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=stack.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    stack.processes.append(proc)
+    return proc
+
+
+def start_actions(stack: Stack) -> subprocess.Popen:
+    return _spawn(
+        stack,
+        "actions",
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(stack.actions_port)],
+    )
+
+
+def start_rasa(stack: Stack) -> subprocess.Popen:
+    return _spawn(
+        stack,
+        "rasa",
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(stack.model),
+            "--enable-api",
+            "--auth-token",
+            stack.token,
+            "--port",
+            str(stack.rasa_port),
+            "--interface",
+            stack.interface,
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ],
+    )
+
+
+def _get(url: str, timeout: float = 2.0) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
+            return response.read() if response.status == 200 else None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None
+
+
+def wait_ready(stack: Stack, proc: subprocess.Popen, url: str, name: str, timeout: float) -> float:
+    """Seconds until `url` answers 200; a clear error if the process dies or times out."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if proc.poll() is not None:
+            raise ServerError(f"the {name} exited with code {proc.returncode}; see {stack.log_dir / name}.log")
+        if _get(url) is not None:
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise ServerError(f"the {name} was not ready after {timeout:.0f} s; see {stack.log_dir / name}.log")
+
+
+def stop(stack: Stack, timeout: float = 15.0) -> None:
+    """SIGTERM each child's group, then SIGKILL what is still running."""
+    for proc in reversed(stack.processes):
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for proc in stack.processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    for log in stack.logs:
+        log.close()
+    stack.processes.clear()
+    stack.logs.clear()
+
+
+def start_actions_ready(stack: Stack, timeout: float = 120.0) -> float:
+    proc = start_actions(stack)
+    return wait_ready(stack, proc, f"{stack.actions_url}/health", "actions", timeout)
+
+
+def start_rasa_ready(stack: Stack, timeout: float = 300.0) -> float:
+    proc = start_rasa(stack)
+    return wait_ready(stack, proc, f"{stack.url}/status?token={stack.token}", "rasa", timeout)
+
+
+@contextmanager
+def running(stack: Stack, timeout: float = 300.0) -> Iterator[Stack]:
+    """Both servers up for the duration of the block, stopped afterwards."""
+    try:
+        start_actions_ready(stack, timeout)
+        start_rasa_ready(stack, timeout)
+        yield stack
+    finally:
+        stop(stack)

@@ -1,0 +1,50 @@
+"""`rasa data validate`, failing on any warning that is not explained below."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(Path(sys.executable).parent / "rasa")
+
+UNUSED = "The utterance '{}' is not used in any story or rule."
+# Warnings we expect, and why they are fine.
+EXPLAINED = {
+    UNUSED.format("utter_session_notice"): "sent by action_session_start at the start of every conversation",
+    UNUSED.format("utter_did_you_mean"): "sent by action_suggest_topics, with the likeliest topics as buttons",
+    UNUSED.format("utter_default"): "sent by Rasa's action_default_fallback and by action_suggest_topics",
+}
+WARNING = re.compile(r"UserWarning: (.*)$")
+
+
+def main() -> int:
+    from assistant import render
+
+    if render.main([]) != 0:
+        return 2
+    result = subprocess.run(
+        [RASA, "data", "validate", "--domain", "domain.yml", "--data", "data", "--config", "config.yml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    warnings = [m.group(1).strip() for line in output.splitlines() if (m := WARNING.search(line))]
+    unexplained = [w for w in warnings if w not in EXPLAINED]
+    for warning in warnings:
+        print(f"warning: {warning}  [{EXPLAINED.get(warning, 'NOT EXPLAINED')}]")
+    if result.returncode != 0 or unexplained:
+        print(output[-4000:], file=sys.stderr)
+        print(
+            f"rasa data validate: exit {result.returncode}, {len(unexplained)} unexplained warning(s)", file=sys.stderr
+        )
+        return 1
+    print("rasa data validate: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
