@@ -175,7 +175,7 @@ def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     ours_model = ensure_model(ROOT / "config.yml", "clinic", force=args.retrain)
-    default_model = ensure_model(DEFAULT_CONFIG, "rasa-default", force=args.retrain)
+    default_model = ensure_model(DEFAULT_CONFIG, DEFAULT_CONFIG.stem, force=args.retrain)
     print("==> measuring this project's model", file=sys.stderr)
     ours = measure("config.yml", ours_model, args.concurrency, args.turns)
     print("==> measuring Rasa's default config on the same data", file=sys.stderr)
