@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from actions.topics import SUGGESTION_LABELS
 from tests.conftest import ROOT
 from tools import servers
 from tools.model import ensure_model
@@ -73,6 +74,8 @@ def test_first_message_gets_the_notice_then_the_answer(stack: servers.Stack, ans
         ("where are you located and what are your hours?", ["utter_clinic_info"]),
         ("what should I wear?", ["utter_session_preparation", "utter_session_preparation_detail"]),
         ("what's the weather tomorrow?", ["utter_out_of_scope"]),
+        ("what's the best treatment for my migraines?", ["utter_out_of_scope"]),
+        ("would needles even help my leg?", ["utter_acupuncture_benefits", "utter_acupuncture_benefits_detail"]),
         ("/acupuncture_points", ["utter_acupuncture_points"]),
     ],
 )
@@ -86,7 +89,13 @@ def test_gibberish_gets_suggestions_then_a_staff_offer(stack: servers.Stack, ans
     sender = uuid.uuid4().hex
     say(stack, sender, "hi")
     first = say(stack, sender, "xkcd blorp zzzt")
-    assert first[0]["text"] in (answers["utter_did_you_mean"], answers["utter_default"])
+    assert len(first) == 1
+    if first[0]["text"] == answers["utter_did_you_mean"]:
+        payloads = [b["payload"] for b in first[0]["buttons"]]
+        assert 2 <= len(payloads) <= 4 and payloads[-1] == "/deny"
+        assert all(p.startswith("/") and p[1:] in SUGGESTION_LABELS for p in payloads[:-1])
+    else:
+        assert first[0]["text"] == answers["utter_default"]
     second = say(stack, sender, "qwop fnord")
     assert texts(second) == [answers["utter_offer_staff"]]
     assert [b["payload"] for b in second[0]["buttons"]] == ["/affirm", "/deny"]

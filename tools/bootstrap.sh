@@ -29,7 +29,7 @@ fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   if ! PY=$(find_python); then
-    echo "error: Python 3.10 is required (Rasa 3.6 does not run on newer Pythons): install python3.10 (e.g. 'apt-get install python3.10-venv' or 'pyenv install 3.10'), or set PYTHON=/path/to/python3.10." >&2
+    echo "error: Python 3.10 was not found (Rasa 3.6 needs 3.8-3.10): install it with 'pyenv install 3.10' or your system's python3.10 and python3.10-venv packages, or set PYTHON=/path/to/python3.10." >&2
     exit 1
   fi
   echo "==> creating $VENV with $PY"

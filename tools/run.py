@@ -51,7 +51,9 @@ def main() -> int:
     def on_signal(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT explicitly too: a launcher started in the background inherits it ignored.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         print("==> starting the action server", file=sys.stderr)
         servers.start_actions_ready(stack)

@@ -87,6 +87,7 @@ class Stack:
         env = dict(os.environ)
         env.update(
             ACTIONS_PORT=str(self.actions_port),
+            RASA_TOKEN=self.token,
             DATABASE_URL=self.database_url,
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
             TF_CPP_MIN_LOG_LEVEL="2",
@@ -135,13 +136,11 @@ def start_rasa(stack: Stack) -> subprocess.Popen:
         stack,
         "rasa",
         [
-            str(BIN / "rasa"),
-            "run",
+            str(BIN / "python"),
+            "-m",
+            "assistant.serve",
             "--model",
             str(stack.model),
-            "--enable-api",
-            "--auth-token",
-            stack.token,
             "--port",
             str(stack.rasa_port),
             "--interface",

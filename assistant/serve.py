@@ -1,0 +1,27 @@
+"""`rasa run` with the HTTP API token read from RASA_TOKEN.
+
+Rasa takes the token only as `--auth-token` on the command line, where any
+local user can read it with `ps`. This wrapper adds it inside the process
+instead, so it never appears in the process list.
+
+    RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main() -> None:
+    token = os.environ.get("RASA_TOKEN", "").strip()
+    if not token:
+        sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
