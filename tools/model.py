@@ -28,10 +28,10 @@ def input_files(config: Path) -> list[Path]:
     return [config, ROOT / "domain.yml", *data]
 
 
-def fingerprint(files: Iterable[Path]) -> str:
+def fingerprint(files: Iterable[Path], base: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for path in files:
-        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(str(path.relative_to(base)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

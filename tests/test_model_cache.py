@@ -1,0 +1,28 @@
+"""The model cache key: any change to a training input means a new model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tools.model import ROOT, fingerprint, input_files
+
+
+def test_fingerprint_changes_with_content_and_names_only(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yml", tmp_path / "b.yml"
+    a.write_text("one")
+    b.write_text("two")
+    first = fingerprint([a, b], tmp_path)
+    assert fingerprint([a, b], tmp_path) == first
+    b.write_text("two!")
+    assert fingerprint([a, b], tmp_path) != first
+    b.write_text("two")
+    b.rename(tmp_path / "c.yml")
+    assert fingerprint([a, tmp_path / "c.yml"], tmp_path) != first
+
+
+def test_inputs_are_config_domain_and_all_data_including_rendered_clinic_answers() -> None:
+    files = input_files(ROOT / "config.yml")
+    assert files[:2] == [ROOT / "config.yml", ROOT / "domain.yml"]
+    assert ROOT / "data" / "responses" / "clinic.yml" in files
+    assert ROOT / "data" / "responses" / "clinic.yml.j2" in files
+    assert all(p.is_relative_to(ROOT / "data") for p in files[2:])
