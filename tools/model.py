@@ -76,6 +76,9 @@ def ensure_model(config: Path, prefix: str, force: bool = False, out: Path | Non
         raise SystemExit(result.returncode or 1)
     seconds = time.monotonic() - started
     (target.parent / (target.name + ".train-seconds")).write_text(f"{seconds:.1f}\n")
+    for stale in target.parent.glob(f"{prefix}-*.tar.gz*"):  # older models of this config
+        if not stale.name.startswith(target.name):
+            stale.unlink()
     print(f"==> trained {target.name} in {seconds:.0f} s", file=sys.stderr)
     return target
 
