@@ -36,6 +36,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
         yield stack
 
 
+@pytest.fixture(scope="module")
+def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    """The Rasa server alone: its action endpoint points at a port nobody listens on."""
+    tmp = tmp_path_factory.mktemp("no-actions")
+    stack = servers.Stack(
+        model=ensure_model(ROOT / "config.yml", "clinic"),
+        rasa_port=servers.free_port(),
+        actions_port=servers.free_port(),
+        token="e2e-" + uuid.uuid4().hex,
+        database_url=f"sqlite:///{tmp / 'rasa.db'}",
+        log_dir=tmp / "log",
+    )
+    try:
+        servers.start_rasa_ready(stack)
+        yield stack
+    finally:
+        servers.stop(stack)
+
+
 def say(stack: servers.Stack, sender: str, message: str) -> list[dict[str, Any]]:
     response = requests.post(
         f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=30
@@ -135,3 +154,14 @@ def test_parse_shows_the_topic_as_the_intent(stack: servers.Stack) -> None:
         timeout=10,
     ).json()
     assert parsed["intent"]["name"] == "acupuncture_points"
+
+
+def test_faq_answers_do_not_need_the_action_server(
+    rasa_without_actions: servers.Stack, answers: dict[str, str]
+) -> None:
+    sender = uuid.uuid4().hex
+    # The notice needs the action server; the answer itself must not.
+    assert texts(say(rasa_without_actions, sender, "what is sciatica exactly?")) == [
+        answers["utter_sciatica_definition"]
+    ]
+    assert texts(say(rasa_without_actions, sender, "does acupuncture hurt?")) == [answers["utter_acupuncture_pain"]]

@@ -83,14 +83,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 
 async def run_load(url: str, users: int, turns_per_user: int) -> Load:
-    """Each user is one conversation that walks through MESSAGES in a loop."""
+    """Each user holds conversations of len(MESSAGES) turns, one after another,
+    each with a new conversation id: patients' chats are short, and Rasa reads
+    and writes the whole conversation on every turn."""
     load = Load(users=users, turns=0, seconds=0.0)
     timeout = aiohttp.ClientTimeout(total=60)
 
     async def patient(session: aiohttp.ClientSession, index: int) -> None:
-        sender = f"bench-{index}-{uuid.uuid4().hex[:8]}"
+        sender = ""
         for turn in range(turns_per_user):
-            message = MESSAGES[(index + turn) % len(MESSAGES)]
+            if turn % len(MESSAGES) == 0:
+                sender = f"bench-{index}-{uuid.uuid4().hex[:8]}"
+            message = MESSAGES[turn % len(MESSAGES)]
             started = time.perf_counter()
             try:
                 async with session.post(url, json={"sender": sender, "message": message}) as response:
