@@ -19,6 +19,9 @@ def main() -> None:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
     from rasa.__main__ import main as rasa_main
 
+    from assistant import speedups
+
+    speedups.install()
     sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
     rasa_main()
 
