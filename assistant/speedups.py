@@ -1,24 +1,30 @@
 """Measured fixes for hot spots inside Rasa 3.6, installed by `assistant.serve`.
 
-Rasa deserialises every event of a conversation on every turn (tracker store
--> tracker), and for each event looks up its class by walking all subclasses
-of `Event` (hundreds of `inspect.isabstract` calls per event). The mapping
-from type name to class never changes once Rasa is imported, so it is
-cached. Unknown names still go to Rasa's own lookup, so behaviour (including
-its errors and defaults) is unchanged. See docs/performance.md.
+Both replace repeated work with work done once, and fall back to Rasa's own
+code whenever the fast path does not apply, so behaviour (results, errors,
+messages) is unchanged. Figures: docs/performance.md.
+
+1. Rasa deserialises every event of a conversation on every turn, and for each
+   event finds its class by walking all subclasses of `Event` (hundreds of
+   `inspect.isabstract` calls per event). The name -> class mapping never
+   changes once Rasa is imported, so it is cached.
+2. Every custom-action response is checked with `jsonschema.validate`, which
+   first re-validates Rasa's schema itself against the JSON Schema metaschema:
+   about 50 ms per action call. The validator is built once; a response that
+   fails goes through Rasa's original check, which raises its usual error.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 
 _installed = False
 
 
-def install() -> None:
-    global _installed
-    if _installed:
-        return
+def _cache_event_classes() -> None:
     original = Event.resolve_by_type
     cache: dict[str, type[Event]] = {}
 
@@ -33,4 +39,28 @@ def install() -> None:
         return resolved
 
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
-    _installed = True
+
+
+def _compile_action_response_schema() -> None:
+    from jsonschema import validators
+
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    validator = validator_class(schema)
+    original = RemoteAction._validate_action_result
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        if validator.is_valid(result):
+            return True
+        return original(self, result)
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def install() -> None:
+    global _installed
+    if not _installed:
+        _cache_event_classes()
+        _compile_action_response_schema()
+        _installed = True

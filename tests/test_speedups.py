@@ -34,3 +34,13 @@ def test_unknown_names_keep_rasa_behaviour() -> None:
 def test_events_round_trip_through_the_cached_lookup() -> None:
     event = UserUttered("hi", {"name": "greet", "confidence": 1.0})
     assert Event.from_parameters(event.as_dict()) == event
+
+
+def test_valid_action_responses_pass_and_invalid_ones_raise_rasas_error() -> None:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []})
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": "not a list"})
