@@ -12,7 +12,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export ACTIONS_PORT ?= 5055
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 
-.PHONY: help install lint format train run shell validate eval compare test test-stories pytest bench clean
+.PHONY: help install lint format train run shell validate eval tune-fallback compare test test-stories pytest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ validate: train ## rasa data validate (fails on any warning not explained in too
 
 eval: train ## NLU report on the held-out split (tests/nlu/), fails below target
 	$(PY) -m tools.nlu_eval evaluate --check
+
+tune-fallback: install ## cross-validated table for choosing the low-confidence threshold
+	$(PY) -m tools.tune_fallback
 
 compare: install ## train and evaluate Rasa's default config and each candidate on the held-out split
 	$(PY) -m tools.nlu_eval compare

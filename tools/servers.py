@@ -72,6 +72,8 @@ class Stack:
     database_url: str
     log_dir: Path
     interface: str = "127.0.0.1"
+    # Plain `rasa run` (no assistant.speedups): the benchmark's stock baseline.
+    stock_server: bool = False
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -132,13 +134,16 @@ def start_actions(stack: Stack) -> subprocess.Popen:
 
 
 def start_rasa(stack: Stack) -> subprocess.Popen:
+    if stack.stock_server:
+        # The token is on the command line here, as stock Rasa takes it; benchmark only.
+        launcher = [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", stack.token]
+    else:
+        launcher = [str(BIN / "python"), "-m", "assistant.serve"]
     return _spawn(
         stack,
         "rasa",
         [
-            str(BIN / "python"),
-            "-m",
-            "assistant.serve",
+            *launcher,
             "--model",
             str(stack.model),
             "--port",
