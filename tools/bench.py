@@ -28,9 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tools import servers  # noqa: E402
-from tools.model import ensure_model  # noqa: E402
+from tools.model import ensure_model, publish_report, train_seconds  # noqa: E402
 
-REPORTS = ROOT / "var" / "reports"
 DEFAULT_CONFIG = ROOT / "bench" / "configs" / "rasa-default.yml"
 # What simulated patients say: FAQ questions, small talk, a booking request.
 MESSAGES = [
@@ -119,8 +118,6 @@ async def run_load(url: str, users: int, turns_per_user: int) -> Load:
 
 
 def measure(name: str, model: Path, concurrency: list[int], turns: int, stock: bool = False) -> Figures:
-    train_file = model.parent / (model.name + ".train-seconds")
-    train_seconds = float(train_file.read_text()) if train_file.exists() else float("nan")
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         stack = servers.Stack(
             model=model,
@@ -143,7 +140,7 @@ def measure(name: str, model: Path, concurrency: list[int], turns: int, stock: b
             rss, peak = rss_mb(rasa_pid)
         finally:
             servers.stop(stack)
-    return Figures(name, train_seconds, ready, rss, peak, loads)
+    return Figures(name, train_seconds(model), ready, rss, peak, loads)
 
 
 def report(ours: Figures, baselines: list[Figures], concurrency: list[int]) -> str:
@@ -200,10 +197,7 @@ def main() -> int:
     default = measure("Rasa default config", default_model, args.concurrency, args.turns)
     print("==> measuring Rasa's default config on stock `rasa run`", file=sys.stderr)
     stock = measure("Rasa default, stock rasa run", default_model, args.concurrency, args.turns, stock=True)
-    text = report(ours, [default, stock], args.concurrency)
-    print(text)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / "bench.md").write_text(text + "\n")
+    publish_report("bench.md", report(ours, [default, stock], args.concurrency))
     return 0
 
 

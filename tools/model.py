@@ -42,6 +42,20 @@ def model_path(config: Path, prefix: str) -> Path:
     return MODELS / f"{prefix}-{fingerprint(input_files(config))}.tar.gz"
 
 
+def train_seconds(model: Path) -> float:
+    """How long the model took to train, as recorded when it was trained."""
+    record = model.parent / (model.name + ".train-seconds")
+    return float(record.read_text()) if record.exists() else float("nan")
+
+
+def publish_report(name: str, text: str) -> None:
+    """Print a report and keep it in var/reports/."""
+    print(text)
+    reports = ROOT / "var" / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / name).write_text(text + "\n")
+
+
 def ensure_model(config: Path, prefix: str, force: bool = False, out: Path | None = None) -> Path:
     if render.main([]) != 0:  # answers from clinic.yml first: they are model inputs
         raise SystemExit(2)

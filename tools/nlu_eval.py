@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools.model import ensure_model  # noqa: E402
+from tools.model import ensure_model, publish_report, train_seconds  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "nlu"
 REPORTS = ROOT / "var" / "reports"
@@ -121,8 +121,7 @@ def model_for(config: Path) -> tuple[Path, float]:
     so `make bench` measures the very models compared here."""
     prefix = "clinic" if config.name == "config.yml" else config.stem
     model = ensure_model(config, prefix)
-    seconds_file = model.parent / (model.name + ".train-seconds")
-    return model, float(seconds_file.read_text()) if seconds_file.exists() else float("nan")
+    return model, train_seconds(model)
 
 
 def main() -> int:
@@ -139,8 +138,7 @@ def main() -> int:
         result = evaluate(model, REPORTS / "nlu", "config.yml", fallback_threshold(ROOT / "config.yml"))
         result.train_seconds = seconds
         text = table([result]) + "\n\nper-intent F1: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(result.f1.items()))
-        print(text)
-        (REPORTS / "nlu.md").write_text(text + "\n")
+        publish_report("nlu.md", text)
         failures = result.failures()
         if args.check and failures:
             print("NLU below target on the held-out split: " + "; ".join(failures), file=sys.stderr)
@@ -158,10 +156,7 @@ def main() -> int:
         result = evaluate(model, REPORTS / "compare" / config.stem, config.stem, fallback_threshold(config))
         result.train_seconds = seconds
         results.append(result)
-    text = table(results)
-    print(text)
-    REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / "compare.md").write_text(text + "\n")
+    publish_report("compare.md", table(results))
     return 0
 
 
