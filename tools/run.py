@@ -44,6 +44,9 @@ def main() -> int:
         model = ensure_model(ROOT / "config.yml", "clinic")
         stack = servers.default_stack(model)
         _, token_file = servers.runtime_token()
+        servers.ensure_port_free(stack.actions_port, "ACTIONS_PORT")
+        if not args.shell:
+            servers.ensure_port_free(stack.rasa_port, "RASA_PORT")
     except servers.ServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -46,6 +46,15 @@ def _port(name: str, default: int) -> int:
     return int(raw)
 
 
+def ensure_port_free(port: int, variable: str) -> None:
+    """A clear message instead of a server that dies with 'address in use'."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServerError(f"port {port} is already in use; stop what uses it or set {variable}") from None
+
+
 def runtime_token(path: Path = VAR / "rasa_token") -> tuple[str, Path | None]:
     """RASA_TOKEN from the environment, else one generated once and kept in var/."""
     token = os.environ.get("RASA_TOKEN", "").strip()
