@@ -1,0 +1,337 @@
+"""Red-flag detector: patient text in, red flags out. Pure Python + spaCy.
+
+A blank English spaCy pipeline (sentencizer + lookup lemmatizer from
+spacy-lookups-data) turns the text into normalised keys (`Token.norm_`);
+spaCy `Matcher`s find the lexicon's phrases; word groups that must occur
+together in a sentence are checked on the same keys. Each hit is then read in
+its clause: negated ("no numbness in my groin"), about someone else ("my dad
+had cancer", unless the writer asks for that person as the patient), or in
+the past where only a current report matters ("a fever last winter").
+
+Used by the NLU pipeline component and by the escalation action; no Rasa
+imports here. When in doubt it reports: a missed emergency is the worst
+error this product can make.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import spacy
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
+SEVERITIES = ("emergency", "urgent")
+MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
+_NEGATIVE_FORMS = {
+    "n't",
+    "nt",
+    "not",
+    "cannot",
+    "cant",
+    "dont",
+    "doesnt",
+    "didnt",
+    "wont",
+    "isnt",
+    "arent",
+    "wasnt",
+    "werent",
+    "couldnt",
+    "wouldnt",
+    "shouldnt",
+    "havent",
+    "hasnt",
+    "hadnt",
+    "never",
+    "aint",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One red flag found in the text."""
+
+    flag: str
+    severity: str
+    label: str
+    text: str  # the matched words, as the patient wrote them
+    start_char: int
+    end_char: int
+    negated: bool = False  # "no numbness", or only talked about ("look out for numbness")
+    other_person: bool = False  # "my dad had cancer", unless they ask for that person
+    past: bool = False  # "a fever last winter", for flags where only now matters
+    explained: bool = False  # "lost 5 kg dieting": the lexicon's `unless` words
+
+    @property
+    def reportable(self) -> bool:
+        """Counts as the patient's current red flag."""
+        return not (self.negated or self.other_person or self.past or self.explained)
+
+
+@dataclass(frozen=True)
+class Triage:
+    findings: tuple[Finding, ...]
+
+    @property
+    def reported(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.reportable)
+
+    @property
+    def severity(self) -> str | None:
+        """`emergency`, `urgent`, or None when nothing reportable was found."""
+        levels = {f.severity for f in self.reported}
+        return next((s for s in SEVERITIES if s in levels), None)
+
+    @property
+    def flags(self) -> list[str]:
+        return sorted({f.flag for f in self.reported})
+
+
+@dataclass(frozen=True)
+class _Flag:
+    name: str
+    severity: str
+    label: str
+    current_only: bool
+    together: tuple[tuple[frozenset[str], ...], ...]
+    unless: frozenset[str]
+
+
+class Lexicon:
+    """The parsed lexicon file, with a clear error for each malformed entry."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.spelling: dict[str, str] = {str(k).lower(): str(v).lower() for k, v in raw.get("spelling", {}).items()}
+        self.negation_cues = frozenset(str(w).lower() for w in raw.get("negation_cues", []))
+        self.pseudo_negations = [_words(p) for p in raw.get("pseudo_negations", [])]
+        self.clause_breaks = frozenset(str(w).lower() for w in raw.get("clause_breaks", []))
+        self.other_people = frozenset(str(w).lower() for w in raw.get("other_people", []))
+        self.self_words = frozenset(str(w).lower() for w in raw.get("self_words", []))
+        self.proxy_cues = [_words(p) for p in raw.get("proxy_cues", [])]
+        self.past_cues = [_words(p) for p in raw.get("past_cues", [])]
+        self.hypothetical_cues = [_words(p) for p in raw.get("hypothetical_cues", [])]
+        self.flags: dict[str, _Flag] = {}
+        self.phrases: dict[str, list[list[str]]] = {}
+        for name, spec in (raw.get("flags") or {}).items():
+            severity = spec.get("severity")
+            if severity not in SEVERITIES:
+                raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency or urgent")
+            groups = tuple(
+                tuple(frozenset(str(w).lower() for w in group) for group in rule) for rule in spec.get("together") or []
+            )
+            unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
+            self.flags[name] = _Flag(
+                name, severity, spec.get("label", name), bool(spec.get("current_only")), groups, unless
+            )
+            self.phrases[name] = [_words(p) for p in spec.get("phrases") or []]
+            if not self.phrases[name] and not groups:
+                raise ValueError(f"red-flag lexicon: flag {name!r} has no phrases and no together groups")
+
+
+def _words(pattern: str) -> list[str]:
+    return str(pattern).lower().split()
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    return Lexicon(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+class RedFlagDetector:
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or load_lexicon()
+        self.nlp = _pipeline()
+        lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        self._lemma = lambda word: lemmas.get(word, word)
+        # One matcher for all phrases, on NORM (set to our key): C-speed matching.
+        self.matcher = Matcher(self.nlp.vocab)
+        for name, phrases in self.lexicon.phrases.items():
+            for index, words in enumerate(phrases):
+                self.matcher.add(f"{name}:{index}", [self._pattern(words)])
+        self.cue_matcher = Matcher(self.nlp.vocab)
+        for label, patterns in (
+            ("pseudo", self.lexicon.pseudo_negations),
+            ("proxy", self.lexicon.proxy_cues),
+            ("past", self.lexicon.past_cues),
+            ("hypothetical", self.lexicon.hypothetical_cues),
+        ):
+            for index, words in enumerate(patterns):
+                people = "|".join(sorted(self.lexicon.other_people))
+                words = [people if w == "<person>" else w for w in words]
+                self.cue_matcher.add(f"{label}:{index}", [self._pattern(words)])
+
+    def key(self, text: str) -> str:
+        """Normalised key of one token: lower case, spelling fixed, lemma, negation as `not`."""
+        word = text.lower().replace("\u2019", "'")
+        if word in _NEGATIVE_FORMS:
+            return "not"
+        word = self.lexicon.spelling.get(word, word)
+        return self.lexicon.spelling.get(self._lemma(word), self._lemma(word))
+
+    def _pattern(self, words: Sequence[str]) -> list[dict[str, Any]]:
+        pattern: list[dict[str, Any]] = []
+        for word in words:
+            if word == "~":
+                pattern.append({"OP": "?"})
+            elif word.endswith("~"):  # a prefix, e.g. "19~" for a year
+                pattern.append({"NORM": {"REGEX": "^" + re.escape(word[:-1]) + r"\d*$"}})
+            else:
+                options = [self.key(option) for option in word.split("|")]
+                pattern.append({"NORM": {"IN": options}})
+        return pattern
+
+    def parse(self, text: str) -> Doc:
+        """Tokens with NORM set to their normalised key."""
+        doc = self.nlp(text[:MAX_CHARS])
+        for token in doc:
+            token.norm_ = self.key(token.text)
+        return doc
+
+    def detect(self, text: str) -> Triage:
+        if not text or not text.strip():
+            return Triage(())
+        doc = self.parse(text)
+        cues = self._cues(doc)
+        proxy = bool(cues["proxy"])
+        findings: dict[tuple[str, int, int], Finding] = {}
+        for span, flag, anchors in self._hits(doc):
+            spec = self.lexicon.flags[flag]
+            finding = Finding(
+                flag=flag,
+                severity=spec.severity,
+                label=spec.label,
+                text=span.text,
+                start_char=span.start_char,
+                end_char=span.end_char,
+                negated=self._negated(span, anchors, cues),
+                other_person=self._about_someone_else(span) and not proxy,
+                past=spec.current_only and self._in_past(span, cues["past"]),
+                explained=self._explained(span, spec.unless),
+            )
+            key = (flag, finding.start_char, finding.end_char)
+            if key not in findings or finding.reportable:
+                findings[key] = finding
+        return Triage(tuple(sorted(findings.values(), key=lambda f: (f.start_char, f.flag))))
+
+    # -- matching -----------------------------------------------------------------
+
+    def _hits(self, doc: Doc) -> Iterable[tuple[Span, str, list[int]]]:
+        """(span, flag, anchor tokens): a negation before any anchor negates the hit."""
+        for match_id, start, end in self.matcher(doc):
+            yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
+        sentences = [(sent, [t.norm_ for t in sent]) for sent in doc.sents]
+        for flag, spec in self.lexicon.flags.items():
+            for rule in spec.together:
+                for sentence, keys in sentences:
+                    positions = [next((i for i, k in enumerate(keys) if k in group), None) for group in rule]
+                    if None not in positions:
+                        first = [sentence.start + i for i in positions]  # type: ignore[operator]
+                        yield doc[min(first) : max(first) + 1], flag, first
+
+    def _cues(self, doc: Doc) -> dict[str, list[Span]]:
+        found: dict[str, list[Span]] = {"pseudo": [], "proxy": [], "past": [], "hypothetical": []}
+        for match_id, start, end in self.cue_matcher(doc):
+            found[self.nlp.vocab.strings[match_id].split(":")[0]].append(doc[start:end])
+        return found
+
+    # -- reading a hit in its clause -------------------------------------------------
+
+    def _clause_start(self, span: Span) -> int:
+        """First token of the clause the span starts in."""
+        doc = span.doc
+        sentence_start = span.sent.start
+        for i in range(span.start - 1, sentence_start - 1, -1):
+            token = doc[i]
+            if token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks:
+                return i + 1
+            # ", I ..." / "and I ..." start a new clause; a bare comma in a list does not.
+            if token.text in {",", "and"} and i + 1 < len(doc) and doc[i + 1].norm_ in self.lexicon.self_words:
+                return i + 1
+        return sentence_start
+
+    def _clause_end(self, span: Span) -> int:
+        """One past the last token of the clause the span ends in."""
+        for i in range(span.end, span.sent.end):
+            token = span.doc[i]
+            if token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks:
+                return i
+        return span.sent.end
+
+    def _negated(self, span: Span, anchors: list[int], cues: dict[str, list[Span]]) -> bool:
+        start, end = self._clause_start(span), self._clause_end(span)
+        if any(start <= cue.start and cue.end <= end for cue in cues["hypothetical"]):
+            return True
+        # A cue shortly before the hit negates it; for word groups, a cue right
+        # before any one word does ("peeing fine, no accidents").
+        for anchor in anchors:
+            window_start = max(start, anchor - (7 if anchor == span.start else 3))
+            if any(self._is_negation(span.doc, i, cues["pseudo"]) for i in range(window_start, anchor)):
+                return True
+        return False
+
+    def _is_negation(self, doc: Doc, i: int, pseudo: list[Span]) -> bool:
+        key = doc[i].norm_
+        if key not in self.lexicon.negation_cues or any(p.start <= i < p.end for p in pseudo):
+            return False
+        # "free" negates only as "free of ...".
+        return not (key == "free" and (i + 1 >= len(doc) or doc[i + 1].text != "of"))
+
+    def _explained(self, span: Span, unless: frozenset[str]) -> bool:
+        """An `unless` word in the sentence, itself not negated ("not dieting")."""
+        if not unless:
+            return False
+        doc = span.doc
+        for token in span.sent:
+            if token.norm_ in unless and not any(
+                doc[j].norm_ in self.lexicon.negation_cues for j in range(max(span.sent.start, token.i - 2), token.i)
+            ):
+                return True
+        return False
+
+    def _about_someone_else(self, span: Span) -> bool:
+        """The nearest person mentioned before the hit, in its sentence, is not the writer."""
+        doc = span.doc
+        for i in range(span.start - 1, span.sent.start - 1, -1):
+            key = doc[i].norm_
+            if key in self.lexicon.self_words:
+                return False
+            if key == "my":
+                after = doc[i + 1].norm_ if i + 1 < len(doc) else ""
+                if after in self.lexicon.other_people:
+                    return True
+                continue
+            if key in self.lexicon.other_people:
+                return True
+        return False
+
+    def _in_past(self, span: Span, past: list[Span]) -> bool:
+        start, end = self._clause_start(span), self._clause_end(span)
+        return any(start <= cue.start and cue.end <= end for cue in past)
+
+
+@lru_cache(maxsize=1)
+def _pipeline() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def default_detector() -> RedFlagDetector:
+    """One shared detector per process (building it takes about a second)."""
+    return RedFlagDetector()
+
+
+def detect(text: str) -> Triage:
+    return default_detector().detect(text)

@@ -1,0 +1,102 @@
+"""Red-flag detector: the labelled messages in tests/triage/messages.yml, written
+separately from the lexicon, and the behaviours the clinic relies on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.triage import detect
+from assistant.triage.detector import MAX_CHARS, Lexicon
+
+MESSAGES = Path(__file__).parent / "triage" / "messages.yml"
+MAX_FALSE_POSITIVE_RATE = 0.05
+
+
+def labelled() -> list[dict]:
+    return yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))["messages"]
+
+
+def test_the_labelled_set_is_big_and_varied_enough() -> None:
+    counts = Counter(m["severity"] for m in labelled())
+    assert sum(counts.values()) >= 150
+    assert min(counts["emergency"], counts["urgent"], counts["none"]) >= 30
+
+
+def test_no_emergency_is_missed_or_downgraded() -> None:
+    missed = [
+        (m["text"], detect(m["text"]).severity)
+        for m in labelled()
+        if m["severity"] == "emergency"
+        if detect(m["text"]).severity != "emergency"
+    ]
+    assert missed == []
+
+
+def test_urgent_reports_are_flagged() -> None:
+    missed = [m["text"] for m in labelled() if m["severity"] == "urgent" and detect(m["text"]).severity is None]
+    assert missed == []
+
+
+def test_false_positives_on_clean_messages_stay_under_five_percent() -> None:
+    clean = [m["text"] for m in labelled() if m["severity"] == "none"]
+    flagged = [(t, detect(t).flags) for t in clean if detect(t).severity is not None]
+    assert len(flagged) / len(clean) <= MAX_FALSE_POSITIVE_RATE, flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        ("i wet myself this morning and didn't notice", "emergency", ["bladder"]),
+        ("can't feel anything down there when I wipe", "emergency", ["saddle"]),
+        ("no bladder or bowel problems, just leg pain", None, []),
+        ("no pain but I can't feel my groin", "emergency", ["saddle"]),
+        ("my dad had prostate cancer", None, []),
+        ("I had breast cancer 3 years ago", "urgent", ["cancer"]),
+        ("I had a fever last winter", None, []),
+        ("I broke my arm in a fall 10 years ago", None, []),
+        ("my legs keep giving way and my foot slaps when I walk", "emergency", ["foot_drop"]),
+        ("cant controll my blader since yesterday", "emergency", ["bladder"]),
+        ("my mum can't control her bladder, she is the patient, can she come in?", "emergency", ["bladder"]),
+    ],
+)
+def test_behaviours_the_clinic_relies_on(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+
+
+def test_findings_say_why_a_hit_does_not_count() -> None:
+    negated = detect("I have no numbness in my groin").findings
+    assert negated and all(f.negated and not f.reportable for f in negated)
+    other = detect("my dad had prostate cancer").findings
+    assert other and all(f.other_person for f in other)
+    past = detect("I had a fever last winter").findings
+    assert past and all(f.past for f in past)
+    [hit] = [f for f in detect("what does it cost? also I peed myself today").findings if f.reportable]
+    assert (hit.flag, hit.severity, hit.text) == ("bladder", "emergency", "peed myself")
+
+
+def test_a_red_flag_buried_in_a_long_message_is_found() -> None:
+    text = (
+        "Hi, I have had sciatica in my right leg for about six weeks and my GP suggested acupuncture. " * 25
+        + "Since Tuesday I can't feel the toilet paper when I wipe. How much is a first session?"
+    )
+    assert len(text) > 2000
+    assert detect(text).severity == "emergency"
+
+
+def test_empty_and_oversized_input_is_safe() -> None:
+    assert detect("").severity is None
+    assert detect("   ").severity is None
+    assert detect("x " * (MAX_CHARS * 2)).severity is None
+
+
+def test_a_malformed_lexicon_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="needs severity"):
+        Lexicon({"flags": {"x": {"severity": "soon", "phrases": ["a"]}}})
+    with pytest.raises(ValueError, match="no phrases"):
+        Lexicon({"flags": {"x": {"severity": "urgent"}}})
