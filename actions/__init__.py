@@ -4,4 +4,4 @@ The action server imports this package (`rasa run actions --actions actions`),
 which registers every Action subclass defined in the modules below.
 """
 
-from actions import fallback, session  # noqa: F401  (registers the actions)
+from actions import fallback, session, triage  # noqa: F401  (registers the actions)

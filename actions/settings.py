@@ -9,6 +9,8 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Settings:
+    # Where conversations live; escalation records go beside them.
+    database_url: str
     # Topics below this confidence are noise, not "did you mean" material.
     suggestion_floor: float
     max_suggestions: int
@@ -24,4 +26,8 @@ def _float(name: str, default: float) -> float:
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    return Settings(suggestion_floor=_float("SUGGESTION_FLOOR", 0.05), max_suggestions=3)
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or "sqlite:///var/rasa.db",
+        suggestion_floor=_float("SUGGESTION_FLOOR", 0.05),
+        max_suggestions=3,
+    )

@@ -48,7 +48,8 @@ def test_every_catalogue_intent_is_in_the_domain_with_enough_training_examples(d
     counts = nlu_intents(ROOT / "data" / "nlu")
     expected = {name for group in catalogue().values() for name in group}
     assert expected <= set(domain["intents"])
-    assert set(counts) == set(domain["intents"])
+    # The red-flag intents are set by the detector component, not learned.
+    assert set(counts) == set(domain["intents"]) - {"red_flag_emergency", "red_flag_urgent"}
     thin = {name: counts[name] for name in catalogue()["faq"] if counts[name] < 25}
     assert thin == {}
 

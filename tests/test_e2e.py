@@ -165,3 +165,42 @@ def test_faq_answers_do_not_need_the_action_server(
         answers["utter_sciatica_definition"]
     ]
     assert texts(say(rasa_without_actions, sender, "does acupuncture hurt?")) == [answers["utter_acupuncture_pain"]]
+
+
+def test_an_emergency_is_answered_first_recorded_and_sets_the_slot(
+    stack: servers.Stack, answers: dict[str, str]
+) -> None:
+    sender = "flag-" + uuid.uuid4().hex
+    say(stack, sender, "how many sessions will I need?")
+    reply = say(stack, sender, "also since this morning I can't feel anything down there when I wipe")
+    assert texts(reply) == [answers["utter_red_flag_emergency"]]
+    assert "call 911" in reply[0]["text"]
+    tracker = requests.get(
+        f"{stack.url}/conversations/{sender}/tracker", params={"token": stack.token}, timeout=10
+    ).json()
+    assert tracker["slots"]["red_flag_severity"] == "emergency"
+    assert tracker["latest_message"]["intent"]["name"] == "red_flag_emergency"
+    db = Path(stack.database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT severity, flags FROM escalations WHERE sender_id = ?", (sender,)).fetchall()
+    assert rows == [("emergency", '["saddle"]')]
+
+
+def test_parse_shows_the_red_flag_for_debugging(stack: servers.Stack) -> None:
+    parsed = requests.post(
+        f"{stack.url}/model/parse",
+        params={"token": stack.token},
+        json={"text": "my dad had prostate cancer"},
+        timeout=10,
+    ).json()
+    assert parsed["intent"]["name"] != "red_flag_urgent"
+    assert parsed["red_flags"][0]["flag"] == "cancer" and parsed["red_flags"][0]["other_person"] is True
+
+
+def test_the_emergency_text_does_not_need_the_action_server(
+    rasa_without_actions: servers.Stack, answers: dict[str, str]
+) -> None:
+    sender = uuid.uuid4().hex
+    assert texts(say(rasa_without_actions, sender, "i wet myself this morning and didn't notice")) == [
+        answers["utter_red_flag_emergency"]
+    ]

@@ -11,11 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).parent / "rasa")
 
 UNUSED = "The utterance '{}' is not used in any story or rule."
+NO_EXAMPLES = "The intent '{}' is listed in the domain file, but is not found in the NLU training data."
+DETECTOR_INTENT = "set by the red-flag detector component, never learned by the classifier"
 # Warnings we expect, and why they are fine.
 EXPLAINED = {
     UNUSED.format("utter_session_notice"): "sent by action_session_start at the start of every conversation",
     UNUSED.format("utter_did_you_mean"): "sent by action_suggest_topics, with the likeliest topics as buttons",
     UNUSED.format("utter_default"): "sent by Rasa's action_default_fallback and by action_suggest_topics",
+    NO_EXAMPLES.format("red_flag_emergency"): DETECTOR_INTENT,
+    NO_EXAMPLES.format("red_flag_urgent"): DETECTOR_INTENT,
 }
 WARNING = re.compile(r"UserWarning: (.*)$")
 

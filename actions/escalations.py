@@ -1,0 +1,59 @@
+"""Escalation records, stored beside the conversations (DATABASE_URL), so staff
+can find every reported red flag first."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.settings import settings
+from assistant.dburl import safe_url
+
+logger = logging.getLogger(__name__)
+metadata = MetaData()
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("severity", String(16), nullable=False),
+    Column("flags", Text, nullable=False),  # JSON list of flag ids
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", String(255)),
+)
+
+
+@lru_cache(maxsize=1)
+def engine() -> Engine:
+    """Created on first use, not at import; tables made if missing."""
+    created = create_engine(settings().database_url, future=True)
+    metadata.create_all(created)
+    return created
+
+
+def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> bool:
+    """Store one escalation; False (and an error in the log) if the database fails."""
+    try:
+        with engine().begin() as connection:
+            connection.execute(
+                escalations.insert().values(
+                    sender_id=sender_id,
+                    severity=severity,
+                    flags=json.dumps(flags),
+                    message=text,
+                    created_at=datetime.now(timezone.utc),
+                )
+            )
+        return True
+    except SQLAlchemyError:
+        logger.exception("could not record a %s escalation in %s", severity, safe_url(settings().database_url))
+        return False

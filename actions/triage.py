@@ -1,0 +1,47 @@
+"""Red-flag escalation: record it for staff and set red_flag_severity.
+
+The patient has already been answered by the Rasa server's own response
+(data/rules/triage.yml), so nothing here can delay or block that message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.escalations import record_escalation
+
+SEVERITY_FOR_INTENT = {"red_flag_emergency": "emergency", "red_flag_urgent": "urgent"}
+
+
+def latest_red_flags(tracker: Tracker) -> tuple[str | None, list[str]]:
+    """Severity and flag ids of the latest message, as the NLU detector found them."""
+    message = tracker.latest_message or {}
+    severity = SEVERITY_FOR_INTENT.get((message.get("intent") or {}).get("name", ""))
+    flags = sorted({e["value"] for e in message.get("entities") or [] if e.get("entity") == "red_flag"})
+    return severity, flags
+
+
+class ActionEscalateRedFlag(Action):
+    def name(self) -> str:
+        return "action_escalate_red_flag"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        severity, flags = latest_red_flags(tracker)
+        if severity is None:
+            return []
+        await asyncio.to_thread(
+            record_escalation,
+            sender_id=tracker.sender_id,
+            severity=severity,
+            flags=flags,
+            text=(tracker.latest_message or {}).get("text") or "",
+        )
+        # Emergency outranks urgent for the rest of the conversation.
+        if tracker.get_slot("red_flag_severity") == "emergency":
+            severity = "emergency"
+        return [SlotSet("red_flag_severity", severity), SlotSet("red_flag_flags", flags)]

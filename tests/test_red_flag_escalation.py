@@ -1,0 +1,119 @@
+"""The NLU component and the escalation action, on real messages and trackers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import escalations, settings
+from actions.triage import ActionEscalateRedFlag
+from assistant.nlu.red_flag_detector import RED_FLAGS_KEY, RedFlagDetectorComponent
+
+
+@pytest.fixture(scope="module")
+def component(tmp_path_factory: pytest.TempPathFactory) -> RedFlagDetectorComponent:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
+    return RedFlagDetectorComponent.create({}, storage, Resource("rf"), ExecutionContext(GraphSchema({}), "t"))
+
+
+def classified(text: str, intent: str = "acupuncture_pain") -> Message:
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": 0.9})
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 0.9}])
+    return message
+
+
+def test_a_red_flag_overrides_the_intent_and_keeps_the_ranking(component: RedFlagDetectorComponent) -> None:
+    [message] = component.process([classified("does it hurt? I also peed myself today", "acupuncture_pain")])
+    assert message.get(INTENT) == {"name": "red_flag_emergency", "confidence": 1.0}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["red_flag_emergency", "acupuncture_pain"]
+    [entity] = message.get(ENTITIES)
+    assert (entity["entity"], entity["value"], entity["severity"]) == ("red_flag", "bladder", "emergency")
+    assert message.get(RED_FLAGS_KEY)[0]["flag"] == "bladder"
+
+
+def test_clean_and_negated_messages_keep_their_intent(component: RedFlagDetectorComponent) -> None:
+    [message] = component.process([classified("no bladder or bowel problems, just leg pain", "sciatica_symptoms")])
+    assert message.get(INTENT)["name"] == "sciatica_symptoms"
+    assert not message.get(ENTITIES)
+    assert message.get(RED_FLAGS_KEY) == []
+
+
+def test_button_payloads_are_not_screened(component: RedFlagDetectorComponent) -> None:
+    [message] = component.process([classified("/acupuncture_pain")])
+    assert message.get(INTENT)["name"] == "acupuncture_pain"
+    assert message.get(RED_FLAGS_KEY) is None
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "rasa.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    settings.settings.cache_clear()
+    escalations.engine.cache_clear()
+    yield db
+    settings.settings.cache_clear()
+    escalations.engine.cache_clear()
+
+
+def tracker(intent: str, entities: list[dict], text: str, slots: dict | None = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities}
+    events = [{"event": "user", "text": text, "parse_data": latest}]
+    return Tracker("patient-7", slots or {}, latest, events, False, None, {}, "action_listen")
+
+
+async def test_escalation_sets_the_severity_slot_and_is_recorded(database: Path) -> None:
+    text = "peed myself and can't feel my groin"
+    entities = [{"entity": "red_flag", "value": "saddle"}, {"entity": "red_flag", "value": "bladder"}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionEscalateRedFlag().run(dispatcher, tracker("red_flag_emergency", entities, text), {})
+    assert events == [SlotSet("red_flag_severity", "emergency"), SlotSet("red_flag_flags", ["bladder", "saddle"])]
+    assert dispatcher.messages == []  # the Rasa server already answered
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT sender_id, severity, flags, message, acknowledged_at FROM escalations").fetchall()
+    assert rows == [("patient-7", "emergency", json.dumps(["bladder", "saddle"]), text, None)]
+
+
+async def test_an_earlier_emergency_is_not_downgraded_by_a_later_urgent_flag(database: Path) -> None:
+    events = await ActionEscalateRedFlag().run(
+        CollectingDispatcher(),
+        tracker(
+            "red_flag_urgent",
+            [{"entity": "red_flag", "value": "fever"}],
+            "and a fever",
+            {"red_flag_severity": "emergency"},
+        ),
+        {},
+    )
+    assert events == [SlotSet("red_flag_severity", "emergency"), SlotSet("red_flag_flags", ["fever"])]
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT severity FROM escalations").fetchall() == [("urgent",)]
+
+
+async def test_nothing_happens_without_a_red_flag(database: Path) -> None:
+    assert await ActionEscalateRedFlag().run(CollectingDispatcher(), tracker("greet", [], "hi"), {}) == []
+
+
+async def test_a_database_failure_still_sets_the_slot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing-dir/x.db")
+    settings.settings.cache_clear()
+    escalations.engine.cache_clear()
+    try:
+        events = await ActionEscalateRedFlag().run(
+            CollectingDispatcher(), tracker("red_flag_urgent", [{"entity": "red_flag", "value": "cancer"}], "x"), {}
+        )
+    finally:
+        settings.settings.cache_clear()
+        escalations.engine.cache_clear()
+    assert events[0] == SlotSet("red_flag_severity", "urgent")
