@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ from spacy.tokens import Doc, Span
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 SEVERITIES = ("emergency", "urgent")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
+_INABILITY = {"cannot", "cant", "couldnt", "wont"}
+_CAN = {"ca", "can", "could", "wo", "would"}
 _NEGATIVE_FORMS = {
     "n't",
     "nt",
@@ -104,6 +106,8 @@ class _Flag:
     current_only: bool
     together: tuple[tuple[frozenset[str], ...], ...]
     unless: frozenset[str]
+    message_scope: bool = False  # together-groups may span sentences
+    window: int | None = None  # together-group words at most this many tokens apart
 
 
 class Lexicon:
@@ -130,7 +134,14 @@ class Lexicon:
             )
             unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
             self.flags[name] = _Flag(
-                name, severity, spec.get("label", name), bool(spec.get("current_only")), groups, unless
+                name,
+                severity,
+                spec.get("label", name),
+                bool(spec.get("current_only")),
+                groups,
+                unless,
+                spec.get("together_scope") == "message",
+                spec.get("together_window"),
             )
             self.phrases[name] = [_words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
@@ -152,6 +163,15 @@ class RedFlagDetector:
         self.nlp = _pipeline()
         lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._lemma = lambda word: lemmas.get(word, word)
+        # Word groups and `unless` words go through the same normalisation as text.
+        self.flags = {
+            name: replace(
+                flag,
+                together=tuple(tuple(frozenset(self.key(w) for w in g) for g in rule) for rule in flag.together),
+                unless=frozenset(self.key(w) for w in flag.unless),
+            )
+            for name, flag in self.lexicon.flags.items()
+        }
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = Matcher(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
@@ -182,8 +202,9 @@ class RedFlagDetector:
         for word in words:
             if word == "~":
                 pattern.append({"OP": "?"})
-            elif word.endswith("~"):  # a prefix, e.g. "19~" for a year
-                pattern.append({"NORM": {"REGEX": "^" + re.escape(word[:-1]) + r"\d*$"}})
+            elif "~" in word:  # number prefixes: "19~" (a year), "38~|39~" (a temperature)
+                prefixes = "|".join(re.escape(option.rstrip("~")) for option in word.split("|"))
+                pattern.append({"NORM": {"REGEX": "^(" + prefixes + r")[\d.,]*$"}})
             else:
                 options = [self.key(option) for option in word.split("|")]
                 pattern.append({"NORM": {"IN": options}})
@@ -204,7 +225,7 @@ class RedFlagDetector:
         proxy = bool(cues["proxy"])
         findings: dict[tuple[str, int, int], Finding] = {}
         for span, flag, anchors in self._hits(doc):
-            spec = self.lexicon.flags[flag]
+            spec = self.flags[flag]
             finding = Finding(
                 flag=flag,
                 severity=spec.severity,
@@ -229,12 +250,13 @@ class RedFlagDetector:
         for match_id, start, end in self.matcher(doc):
             yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
         sentences = [(sent, [t.norm_ for t in sent]) for sent in doc.sents]
-        for flag, spec in self.lexicon.flags.items():
+        whole = [(doc[:], [t.norm_ for t in doc])]
+        for flag, spec in self.flags.items():
             for rule in spec.together:
-                for sentence, keys in sentences:
-                    positions = [next((i for i, k in enumerate(keys) if k in group), None) for group in rule]
-                    if None not in positions:
-                        first = [sentence.start + i for i in positions]  # type: ignore[operator]
+                for sentence, keys in whole if spec.message_scope else sentences:
+                    found = _co_occurrence(keys, rule, spec.window)
+                    if found is not None:
+                        first = [sentence.start + i for i in found]
                         yield doc[min(first) : max(first) + 1], flag, first
 
     def _cues(self, doc: Doc) -> dict[str, list[Span]]:
@@ -274,13 +296,20 @@ class RedFlagDetector:
         # before any one word does ("peeing fine, no accidents").
         for anchor in anchors:
             window_start = max(start, anchor - (7 if anchor == span.start else 3))
-            if any(self._is_negation(span.doc, i, cues["pseudo"]) for i in range(window_start, anchor)):
+            # Another word of the same hit ("nothing comes") is not a cue for it.
+            if any(
+                self._is_negation(span.doc, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
+            ):
                 return True
         return False
 
     def _is_negation(self, doc: Doc, i: int, pseudo: list[Span]) -> bool:
         key = doc[i].norm_
         if key not in self.lexicon.negation_cues or any(p.start <= i < p.end for p in pseudo):
+            return False
+        # "can't", "couldn't", "won't" report an inability (a symptom), not an absence.
+        after_can = i > 0 and doc[i].lower_ in {"n't", "nt", "not"} and doc[i - 1].lower_ in _CAN
+        if doc[i].lower_ in _INABILITY or after_can:
             return False
         # "free" negates only as "free of ...".
         return not (key == "free" and (i + 1 >= len(doc) or doc[i + 1].text != "of"))
@@ -316,6 +345,26 @@ class RedFlagDetector:
     def _in_past(self, span: Span, past: list[Span]) -> bool:
         start, end = self._clause_start(span), self._clause_end(span)
         return any(start <= cue.start and cue.end <= end for cue in past)
+
+
+def _co_occurrence(keys: list[str], rule: tuple[frozenset[str], ...], window: int | None) -> list[int] | None:
+    """Positions of one word from each group, or None. With a window, the
+    words must lie within `window` tokens of the first group's word."""
+    if window is None:
+        positions = [next((i for i, k in enumerate(keys) if k in group), None) for group in rule]
+        return None if None in positions else positions  # type: ignore[return-value]
+    for i, key in enumerate(keys):
+        if key not in rule[0]:
+            continue
+        found = [i]
+        for group in rule[1:]:
+            near = [j for j in range(max(0, i - window), min(len(keys), i + window + 1)) if keys[j] in group]
+            if not near:
+                break
+            found.append(near[0])
+        else:
+            return found
+    return None
 
 
 @lru_cache(maxsize=1)
