@@ -22,16 +22,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    tmp = tmp_path_factory.mktemp("e2e")
-    model = ensure_model(ROOT / "config.yml", "clinic")
-    stack = servers.Stack(
-        model=model,
-        rasa_port=servers.free_port(),
-        actions_port=servers.free_port(),
-        token="e2e-" + uuid.uuid4().hex,
-        database_url=f"sqlite:///{tmp / 'rasa.db'}",
-        log_dir=tmp / "log",
-    )
+    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("e2e"))
     with servers.running(stack):
         yield stack
 
@@ -39,15 +30,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
 @pytest.fixture(scope="module")
 def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     """The Rasa server alone: its action endpoint points at a port nobody listens on."""
-    tmp = tmp_path_factory.mktemp("no-actions")
-    stack = servers.Stack(
-        model=ensure_model(ROOT / "config.yml", "clinic"),
-        rasa_port=servers.free_port(),
-        actions_port=servers.free_port(),
-        token="e2e-" + uuid.uuid4().hex,
-        database_url=f"sqlite:///{tmp / 'rasa.db'}",
-        log_dir=tmp / "log",
-    )
+    model = ensure_model(ROOT / "config.yml", "clinic")
+    stack = servers.loopback_stack(model, tmp_path_factory.mktemp("no-actions"))
     try:
         servers.start_rasa_ready(stack)
         yield stack
@@ -146,13 +130,14 @@ def test_the_http_api_needs_the_token(stack: servers.Stack) -> None:
     assert tracker["latest_message"]["intent"]["name"] == "greet"
 
 
+def parse(stack: servers.Stack, text: str) -> dict[str, Any]:
+    response = requests.post(f"{stack.url}/model/parse", params={"token": stack.token}, json={"text": text}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
 def test_parse_shows_the_topic_as_the_intent(stack: servers.Stack) -> None:
-    parsed = requests.post(
-        f"{stack.url}/model/parse",
-        params={"token": stack.token},
-        json={"text": "where do you put the needles?"},
-        timeout=10,
-    ).json()
+    parsed = parse(stack, "where do you put the needles?")
     assert parsed["intent"]["name"] == "acupuncture_points"
 
 
@@ -187,12 +172,7 @@ def test_an_emergency_is_answered_first_recorded_and_sets_the_slot(
 
 
 def test_parse_shows_the_red_flag_for_debugging(stack: servers.Stack) -> None:
-    parsed = requests.post(
-        f"{stack.url}/model/parse",
-        params={"token": stack.token},
-        json={"text": "my dad had prostate cancer"},
-        timeout=10,
-    ).json()
+    parsed = parse(stack, "my dad had prostate cancer")
     assert parsed["intent"]["name"] != "red_flag_urgent"
     assert parsed["red_flags"][0]["flag"] == "cancer" and parsed["red_flags"][0]["other_person"] is True
 

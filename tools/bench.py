@@ -119,15 +119,7 @@ async def run_load(url: str, users: int, turns_per_user: int) -> Load:
 
 def measure(name: str, model: Path, concurrency: list[int], turns: int, stock: bool = False) -> Figures:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        stack = servers.Stack(
-            model=model,
-            rasa_port=servers.free_port(),
-            actions_port=servers.free_port(),
-            token=uuid.uuid4().hex,
-            database_url=f"sqlite:///{tmp}/rasa.db",
-            log_dir=Path(tmp) / "log",
-            stock_server=stock,
-        )
+        stack = servers.loopback_stack(model, Path(tmp), stock_server=stock)
         try:
             servers.start_actions_ready(stack)
             ready = servers.start_rasa_ready(stack)

@@ -74,10 +74,7 @@ def main() -> int:
         while True:
             for proc in stack.processes:
                 if proc.poll() is not None:
-                    print(
-                        f"error: a server stopped unexpectedly (exit {proc.returncode}); " f"see {stack.log_dir}",
-                        file=sys.stderr,
-                    )
+                    print(f"error: a server stopped (exit {proc.returncode}); see {stack.log_dir}", file=sys.stderr)
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:

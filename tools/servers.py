@@ -123,6 +123,20 @@ def default_stack(model: Path) -> Stack:
     )
 
 
+def loopback_stack(model: Path, folder: Path, stock_server: bool = False) -> Stack:
+    """Throwaway servers for tests and benchmarks: free ports, a new token,
+    SQLite and logs in `folder`."""
+    return Stack(
+        model=model,
+        rasa_port=free_port(),
+        actions_port=free_port(),
+        token=secrets.token_urlsafe(16),
+        database_url=f"sqlite:///{folder / 'rasa.db'}",
+        log_dir=folder / "log",
+        stock_server=stock_server,
+    )
+
+
 def _spawn(stack: Stack, name: str, cmd: list[str]) -> subprocess.Popen:
     stack.log_dir.mkdir(parents=True, exist_ok=True)
     log = open(stack.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed by stop())

@@ -249,12 +249,12 @@ class RedFlagDetector:
         """(span, flag, anchor tokens): a negation before any anchor negates the hit."""
         for match_id, start, end in self.matcher(doc):
             yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
-        sentences = [(sent, [t.norm_ for t in sent]) for sent in doc.sents]
-        whole = [(doc[:], [t.norm_ for t in doc])]
+        sentences = [(sent, _Keys([t.norm_ for t in sent])) for sent in doc.sents]
+        whole = [(doc[:], _Keys([t.norm_ for t in doc]))]
         for flag, spec in self.flags.items():
             for rule in spec.together:
                 for sentence, keys in whole if spec.message_scope else sentences:
-                    found = _co_occurrence(keys, rule, spec.window)
+                    found = keys.co_occurrence(rule, spec.window)
                     if found is not None:
                         first = [sentence.start + i for i in found]
                         yield doc[min(first) : max(first) + 1], flag, first
@@ -347,24 +347,38 @@ class RedFlagDetector:
         return any(start <= cue.start and cue.end <= end for cue in past)
 
 
-def _co_occurrence(keys: list[str], rule: tuple[frozenset[str], ...], window: int | None) -> list[int] | None:
-    """Positions of one word from each group, or None. With a window, the
-    words must lie within `window` tokens of the first group's word."""
-    if window is None:
-        positions = [next((i for i, k in enumerate(keys) if k in group), None) for group in rule]
-        return None if None in positions else positions  # type: ignore[return-value]
-    for i, key in enumerate(keys):
-        if key not in rule[0]:
-            continue
-        found = [i]
-        for group in rule[1:]:
-            near = [j for j in range(max(0, i - window), min(len(keys), i + window + 1)) if keys[j] in group]
-            if not near:
-                break
-            found.append(near[0])
-        else:
-            return found
-    return None
+class _Keys:
+    """The keys of a sentence (or message), indexed once for the word-group checks."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+        self.first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            self.first.setdefault(key, i)
+
+    def co_occurrence(self, rule: tuple[frozenset[str], ...], window: int | None) -> list[int] | None:
+        """Positions of one word from each group, or None. With a window, the
+        words must lie within `window` tokens of the first group's word."""
+        present = [group & self.first.keys() for group in rule]
+        if not all(present):
+            return None
+        if window is None:
+            return [min(self.first[k] for k in found) for found in present]
+        keys = self.keys
+        for i, key in enumerate(keys):
+            if key not in rule[0]:
+                continue
+            positions = [i]
+            for group in rule[1:]:
+                near = next(
+                    (j for j in range(max(0, i - window), min(len(keys), i + window + 1)) if keys[j] in group), None
+                )
+                if near is None:
+                    break
+                positions.append(near)
+            else:
+                return positions
+        return None
 
 
 @lru_cache(maxsize=1)
