@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools import servers  # noqa: E402
 from tools.model import ensure_model, publish_report, train_seconds  # noqa: E402
+from tools.triage_report import LONG_MESSAGE, detector_times, labelled_texts  # noqa: E402
 
 DEFAULT_CONFIG = ROOT / "bench" / "configs" / "rasa-default.yml"
 # What simulated patients say: FAQ questions, small talk, a booking request.
@@ -189,7 +190,13 @@ def main() -> int:
     default = measure("Rasa default config", default_model, args.concurrency, args.turns)
     print("==> measuring Rasa's default config on stock `rasa run`", file=sys.stderr)
     stock = measure("Rasa default, stock rasa run", default_model, args.concurrency, args.turns, stock=True)
-    publish_report("bench.md", report(ours, [default, stock], args.concurrency))
+    typical = detector_times(labelled_texts(ROOT / "tests" / "triage" / "messages.yml"))
+    long = detector_times([LONG_MESSAGE], repeat=30)
+    detector = (
+        f"\n\nRed-flag detector per message (in process): typical p50 {typical[0]:.2f} ms, p95 {typical[1]:.2f} ms"
+        f" (target 2 ms); 2,000 characters p50 {long[0]:.1f} ms, p95 {long[1]:.1f} ms (target 10 ms)."
+    )
+    publish_report("bench.md", report(ours, [default, stock], args.concurrency) + detector)
     return 0
 
 
