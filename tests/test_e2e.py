@@ -47,6 +47,14 @@ def say(stack: servers.Stack, sender: str, message: str) -> list[dict[str, Any]]
     return response.json()
 
 
+def tracker_url(stack: servers.Stack, sender: str) -> str:
+    return f"{stack.url}/conversations/{sender}/tracker"
+
+
+def database(stack: servers.Stack) -> Path:
+    return Path(stack.database_url.removeprefix("sqlite:///"))
+
+
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("text", "") for m in messages]
 
@@ -108,8 +116,7 @@ def test_gibberish_gets_suggestions_then_a_staff_offer(stack: servers.Stack, ans
 def test_the_conversation_is_stored_in_the_database(stack: servers.Stack) -> None:
     sender = "stored-" + uuid.uuid4().hex
     say(stack, sender, "how many sessions will I need?")
-    db = Path(stack.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(database(stack)) as conn:
         rows = conn.execute(
             "SELECT type_name, intent_name, action_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
         ).fetchall()
@@ -123,7 +130,7 @@ def test_the_conversation_is_stored_in_the_database(stack: servers.Stack) -> Non
 def test_the_http_api_needs_the_token(stack: servers.Stack) -> None:
     sender = uuid.uuid4().hex
     say(stack, sender, "hello")
-    url = f"{stack.url}/conversations/{sender}/tracker"
+    url = tracker_url(stack, sender)
     assert requests.get(url, timeout=10).status_code == 401
     assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 401
     tracker = requests.get(url, params={"token": stack.token}, timeout=10).json()
@@ -160,13 +167,10 @@ def test_an_emergency_is_answered_first_recorded_and_sets_the_slot(
     reply = say(stack, sender, "also since this morning I can't feel anything down there when I wipe")
     assert texts(reply) == [answers["utter_red_flag_emergency"]]
     assert "call 911" in reply[0]["text"]
-    tracker = requests.get(
-        f"{stack.url}/conversations/{sender}/tracker", params={"token": stack.token}, timeout=10
-    ).json()
+    tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
     assert tracker["slots"]["red_flag_severity"] == "emergency"
     assert tracker["latest_message"]["intent"]["name"] == "red_flag_emergency"
-    db = Path(stack.database_url.removeprefix("sqlite:///"))
-    with sqlite3.connect(db) as conn:
+    with sqlite3.connect(database(stack)) as conn:
         rows = conn.execute("SELECT severity, flags FROM escalations WHERE sender_id = ?", (sender,)).fetchall()
     assert rows == [("emergency", '["saddle"]')]
 

@@ -28,24 +28,29 @@ def test_the_labelled_set_is_big_and_varied_enough() -> None:
     assert min(counts["emergency"], counts["urgent"], counts["none"]) >= 30
 
 
+def detected(severity: str) -> list[tuple[str, str | None, list[str]]]:
+    """(text, detected severity, flags) for each labelled message of one severity."""
+    results = []
+    for message in labelled():
+        if message["severity"] == severity:
+            found = detect(message["text"])
+            results.append((message["text"], found.severity, found.flags))
+    return results
+
+
 def test_no_emergency_is_missed_or_downgraded() -> None:
-    missed = [
-        (m["text"], detect(m["text"]).severity)
-        for m in labelled()
-        if m["severity"] == "emergency"
-        if detect(m["text"]).severity != "emergency"
-    ]
+    missed = [(text, got) for text, got, _ in detected("emergency") if got != "emergency"]
     assert missed == []
 
 
 def test_urgent_reports_are_flagged() -> None:
-    missed = [m["text"] for m in labelled() if m["severity"] == "urgent" and detect(m["text"]).severity is None]
+    missed = [text for text, got, _ in detected("urgent") if got is None]
     assert missed == []
 
 
 def test_false_positives_on_clean_messages_stay_under_five_percent() -> None:
-    clean = [m["text"] for m in labelled() if m["severity"] == "none"]
-    flagged = [(t, detect(t).flags) for t in clean if detect(t).severity is not None]
+    clean = detected("none")
+    flagged = [(text, flags) for text, got, flags in clean if got is not None]
     assert len(flagged) / len(clean) <= MAX_FALSE_POSITIVE_RATE, flagged
 
 

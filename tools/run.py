@@ -17,8 +17,8 @@ from tools import servers  # noqa: E402
 from tools.model import ensure_model  # noqa: E402
 
 
-def banner(stack: servers.Stack, token_file: Path | None, ready_s: float) -> str:
-    token_note = f"stored in {token_file}" if token_file else "from RASA_TOKEN"
+def banner(stack: servers.Stack, ready_s: float) -> str:
+    token_note = f"stored in {stack.token_file}" if stack.token_file else "from RASA_TOKEN"
     return f"""
   Clinic assistant is running (ready in {ready_s:.1f} s).
 
@@ -43,7 +43,6 @@ def main() -> int:
     try:
         model = ensure_model(ROOT / "config.yml", "clinic")
         stack = servers.default_stack(model)
-        _, token_file = servers.runtime_token()
         servers.ensure_port_free(stack.actions_port, "ACTIONS_PORT")
         if not args.shell:
             servers.ensure_port_free(stack.rasa_port, "RASA_PORT")
@@ -70,7 +69,7 @@ def main() -> int:
         print("==> starting the Rasa server (loading the model)", file=sys.stderr)
         started = time.monotonic()
         servers.start_rasa_ready(stack)
-        print(banner(stack, token_file, time.monotonic() - started), file=sys.stderr)
+        print(banner(stack, time.monotonic() - started), file=sys.stderr)
         while True:
             for proc in stack.processes:
                 if proc.poll() is not None:

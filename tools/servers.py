@@ -83,6 +83,7 @@ class Stack:
     interface: str = "127.0.0.1"
     # Plain `rasa run` (no assistant.speedups): the benchmark's stock baseline.
     stock_server: bool = False
+    token_file: Path | None = None  # where a generated token is kept (None: from RASA_TOKEN)
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -111,7 +112,7 @@ class Stack:
 
 def default_stack(model: Path) -> Stack:
     VAR.mkdir(parents=True, exist_ok=True)
-    token, _ = runtime_token()
+    token, token_file = runtime_token()
     return Stack(
         model=model,
         rasa_port=_port("RASA_PORT", 5005),
@@ -120,6 +121,7 @@ def default_stack(model: Path) -> Stack:
         database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}",
         log_dir=VAR / "log",
         interface=os.environ.get("RASA_INTERFACE", "127.0.0.1"),
+        token_file=token_file,
     )
 
 

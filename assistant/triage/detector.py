@@ -26,7 +26,7 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 SEVERITIES = ("emergency", "urgent")
@@ -267,13 +267,16 @@ class RedFlagDetector:
 
     # -- reading a hit in its clause -------------------------------------------------
 
+    def _breaks_clause(self, token: Token) -> bool:
+        return token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks
+
     def _clause_start(self, span: Span) -> int:
         """First token of the clause the span starts in."""
         doc = span.doc
         sentence_start = span.sent.start
         for i in range(span.start - 1, sentence_start - 1, -1):
             token = doc[i]
-            if token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks:
+            if self._breaks_clause(token):
                 return i + 1
             # ", I ..." / "and I ..." start a new clause; a bare comma in a list does not.
             if token.text in {",", "and"} and i + 1 < len(doc) and doc[i + 1].norm_ in self.lexicon.self_words:
@@ -284,7 +287,7 @@ class RedFlagDetector:
         """One past the last token of the clause the span ends in."""
         for i in range(span.end, span.sent.end):
             token = span.doc[i]
-            if token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks:
+            if self._breaks_clause(token):
                 return i
         return span.sent.end
 
