@@ -8,6 +8,8 @@ RASA   := $(VENV)/bin/rasa
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# No telemetry or error reports to Rasa's servers: tracebacks can hold patient text.
+export RASA_TELEMETRY_ENABLED := false
 # Rasa's CLI and the test tools read these from endpoints.yml; harmless defaults.
 export ACTIONS_PORT ?= 5055
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db

@@ -5,3 +5,7 @@ which registers every Action subclass defined in the modules below.
 """
 
 from actions import fallback, session, triage  # noqa: F401  (registers the actions)
+from actions.settings import settings
+
+# Read at start, so a bad value stops the server with a clear message instead of failing a patient's turn.
+settings()

@@ -1,22 +1,19 @@
-"""Escalation records, stored beside the conversations (DATABASE_URL), so staff
-can find every reported red flag first."""
+"""Escalation records, so staff can find every reported red flag first."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import datetime, timezone
-from functools import lru_cache
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.db import engine, metadata
 from actions.settings import settings
 from assistant.dburl import safe_url
 
 logger = logging.getLogger(__name__)
-metadata = MetaData()
 
 escalations = Table(
     "escalations",
@@ -32,19 +29,11 @@ escalations = Table(
 )
 
 
-@lru_cache(maxsize=1)
-def engine() -> Engine:
-    """Created on first use, not at import; tables made if missing."""
-    created = create_engine(settings().database_url, future=True)
-    metadata.create_all(created)
-    return created
-
-
-def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> bool:
-    """Store one escalation; False (and an error in the log) if the database fails."""
+def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> int | None:
+    """Store one escalation; its id, or None (and an error in the log) if the database fails."""
     try:
         with engine().begin() as connection:
-            connection.execute(
+            result = connection.execute(
                 escalations.insert().values(
                     sender_id=sender_id,
                     severity=severity,
@@ -53,7 +42,7 @@ def record_escalation(sender_id: str, severity: str, flags: list[str], text: str
                     created_at=datetime.now(timezone.utc),
                 )
             )
-        return True
+        return result.inserted_primary_key[0]
     except SQLAlchemyError:
         logger.exception("could not record a %s escalation in %s", severity, safe_url(settings().database_url))
-        return False
+        return None

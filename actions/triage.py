@@ -1,7 +1,8 @@
-"""Red-flag escalation: record it for staff and set red_flag_severity.
+"""Red-flag escalation: record it for staff, notify them, set red_flag_severity.
 
 The patient has already been answered by the Rasa server's own response
-(data/rules/triage.yml), so nothing here can delay or block that message.
+(data/rules/triage.yml), so nothing here can delay or block that message;
+the staff notification is sent in the background besides.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalations import record_escalation
+from actions.notify import notify_staff, red_flag_payload
 
 SEVERITY_FOR_INTENT = {"red_flag_emergency": "emergency", "red_flag_urgent": "urgent"}
 
@@ -34,13 +36,15 @@ class ActionEscalateRedFlag(Action):
         severity, flags = latest_red_flags(tracker)
         if severity is None:
             return []
-        await asyncio.to_thread(
+        escalation_id = await asyncio.to_thread(
             record_escalation,
             sender_id=tracker.sender_id,
             severity=severity,
             flags=flags,
             text=(tracker.latest_message or {}).get("text") or "",
         )
+        payload = red_flag_payload(escalation_id, tracker.sender_id, severity, flags)
+        notify_staff("red_flag", escalation_id, tracker.sender_id, payload)
         # Emergency outranks urgent for the rest of the conversation.
         if tracker.get_slot("red_flag_severity") == "emergency":
             severity = "emergency"

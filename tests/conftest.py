@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from actions import db, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,3 +23,15 @@ def domain() -> dict[str, Any]:
     for path in sorted((ROOT / "data" / "responses").glob("*.yml")):
         merged["responses"].update(load_yaml(path)["responses"])
     return merged
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The action server's settings and tables pointed at a fresh SQLite file."""
+    path = tmp_path / "rasa.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    settings.settings.cache_clear()
+    db.engine.cache_clear()
+    yield path
+    settings.settings.cache_clear()
+    db.engine.cache_clear()

@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import escalations, settings
+from actions import db, settings
 from actions.triage import ActionEscalateRedFlag
 from assistant.nlu.red_flag_detector import RED_FLAGS_KEY, RedFlagDetectorComponent
 
@@ -54,17 +54,6 @@ def test_button_payloads_are_not_screened(component: RedFlagDetectorComponent) -
     [message] = component.process([classified("/acupuncture_pain")])
     assert message.get(INTENT)["name"] == "acupuncture_pain"
     assert message.get(RED_FLAGS_KEY) is None
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "rasa.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
-    settings.settings.cache_clear()
-    escalations.engine.cache_clear()
-    yield db
-    settings.settings.cache_clear()
-    escalations.engine.cache_clear()
 
 
 def tracker(intent: str, entities: list[dict], text: str, slots: dict | None = None) -> Tracker:
@@ -108,12 +97,12 @@ async def test_nothing_happens_without_a_red_flag(database: Path) -> None:
 async def test_a_database_failure_still_sets_the_slot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing-dir/x.db")
     settings.settings.cache_clear()
-    escalations.engine.cache_clear()
+    db.engine.cache_clear()
     try:
         events = await ActionEscalateRedFlag().run(
             CollectingDispatcher(), tracker("red_flag_urgent", [{"entity": "red_flag", "value": "cancer"}], "x"), {}
         )
     finally:
         settings.settings.cache_clear()
-        escalations.engine.cache_clear()
+        db.engine.cache_clear()
     assert events[0] == SlotSet("red_flag_severity", "urgent")

@@ -104,6 +104,8 @@ class Stack:
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
             TF_CPP_MIN_LOG_LEVEL="2",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            # Rasa's telemetry and its error reports (tracebacks can hold patient text) never leave the clinic.
+            RASA_TELEMETRY_ENABLED="false",
             # Rasa 3.6's own dependencies warn about their deprecations on every start.
             PYTHONWARNINGS="ignore::DeprecationWarning",
         )

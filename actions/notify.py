@@ -1,0 +1,126 @@
+"""Staff notifications through the clinic's webhook (Slack/Teams/email bridge).
+
+Sent in the background: the patient's answer never waits for them. Every
+attempt's outcome is stored in table `notifications`, so a failed one is seen.
+The patient's own words are not sent: they stay in the clinic's database, and
+the notification says where to find them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.db import engine, metadata
+from actions.settings import settings
+from actions.webhook import Delivery, Webhook, deliver
+
+logger = logging.getLogger(__name__)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # red_flag (later: booking, handoff)
+    Column("ref_id", Integer),  # the escalation's (booking's, hand-off's) id, when it was stored
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("target", String(255), nullable=False),  # scheme://host only
+    Column("status", String(16), nullable=False, index=True),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+# Running sends; a reference keeps each task alive until it is done.
+_running: set[asyncio.Task] = set()
+
+
+def notify_staff(kind: str, ref_id: int | None, sender_id: str, payload: dict[str, Any]) -> asyncio.Task | None:
+    """Start sending in the background and return at once; None when no webhook is configured."""
+    webhook = settings().staff_webhook
+    if webhook is None:
+        return None
+    task = asyncio.get_running_loop().create_task(_send(webhook, kind, ref_id, sender_id, payload))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return task
+
+
+async def _send(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str, payload: dict[str, Any]) -> Delivery:
+    row = await asyncio.to_thread(_insert, webhook, kind, ref_id, sender_id)
+    delivery = await deliver(webhook, payload, idempotency_key=f"{kind}-{uuid.uuid4()}")
+    if row is not None:
+        await asyncio.to_thread(_finish, row, delivery)
+    if not delivery.delivered:
+        logger.error(
+            "staff notification (%s, conversation %s) to %s failed after %d attempt(s): %s",
+            kind,
+            sender_id,
+            webhook.target,
+            delivery.attempts,
+            delivery.error,
+        )
+    return delivery
+
+
+def _insert(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str) -> int | None:
+    try:
+        with engine().begin() as connection:
+            result = connection.execute(
+                notifications.insert().values(
+                    kind=kind,
+                    ref_id=ref_id,
+                    sender_id=sender_id,
+                    target=webhook.target,
+                    status="pending",
+                    attempts=0,
+                    created_at=datetime.now(timezone.utc),
+                )
+            )
+        return result.inserted_primary_key[0]
+    except SQLAlchemyError:
+        logger.exception("could not record a %s notification; sending it anyway", kind)
+        return None
+
+
+def _finish(row: int, delivery: Delivery) -> None:
+    try:
+        with engine().begin() as connection:
+            connection.execute(
+                notifications.update()
+                .where(notifications.c.id == row)
+                .values(
+                    status="sent" if delivery.delivered else "failed",
+                    attempts=delivery.attempts,
+                    last_error=delivery.error or None,
+                    finished_at=datetime.now(timezone.utc),
+                )
+            )
+    except SQLAlchemyError:
+        logger.exception("could not record the outcome of notification %d", row)
+
+
+def red_flag_payload(escalation_id: int | None, sender_id: str, severity: str, flags: list[str]) -> dict[str, Any]:
+    """`text` is what Slack and Teams incoming webhooks show; the other keys are for bridges that read JSON."""
+    reported_at = datetime.now(timezone.utc)
+    return {
+        "event": "red_flag",
+        "severity": severity,
+        "flags": flags,
+        "conversation_id": sender_id,
+        "escalation_id": escalation_id,
+        "reported_at": reported_at.isoformat(timespec="seconds"),
+        "text": (
+            f"{severity.upper()} red flag ({', '.join(flags) or 'unspecified'}) reported in conversation "
+            f"{sender_id} at {reported_at:%H:%M} UTC. The patient was told to "
+            f"{'call the emergency number now' if severity == 'emergency' else 'see a doctor today'}. "
+            "The conversation and the escalation are stored for staff review."
+        ),
+    }

@@ -1,0 +1,189 @@
+"""Staff notifications against a stub webhook on loopback: success, timeout,
+500 then success, refusal, unreachable; and the patient's answer never waits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import notify, settings
+from actions.triage import ActionEscalateRedFlag
+from actions.webhook import Webhook, deliver, parse_webhook, signature
+
+SECRET = "shared-secret"
+
+
+@dataclass
+class Stub:
+    """A webhook receiver: answers each request with the next planned reply (an HTTP status, or "hang")."""
+
+    plan: list[int | str]
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append((dict(request.headers), await request.read()))
+        reply = self.plan.pop(0) if self.plan else 200
+        if reply == "hang":
+            await self.release.wait()
+            reply = 200
+        return web.Response(status=int(reply))
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[Stub]:
+    receiver = Stub(plan=[])
+    app = web.Application()
+    app.router.add_post("/hooks/T000/secret-path", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    receiver.url = f"http://127.0.0.1:{port}/hooks/T000/secret-path"
+    yield receiver
+    receiver.release.set()
+    await runner.cleanup()
+
+
+def hook(stub: Stub, **changes: object) -> Webhook:
+    return replace(Webhook(url=stub.url, secret=SECRET, timeout=2.0, attempts=3, backoff=0.01), **changes)
+
+
+async def test_success_is_one_signed_request(stub: Stub) -> None:
+    delivery = await deliver(hook(stub), {"event": "red_flag"}, idempotency_key="red_flag-1")
+    assert (delivery.delivered, delivery.attempts, delivery.status, delivery.error) == (True, 1, 200, "")
+    [(headers, body)] = stub.requests
+    assert json.loads(body) == {"event": "red_flag"}
+    assert headers["Idempotency-Key"] == "red_flag-1"
+    assert headers["X-Signature-256"] == signature(SECRET, headers["X-Signature-Timestamp"], body)
+
+
+async def test_a_server_error_is_retried_with_the_same_idempotency_key(stub: Stub) -> None:
+    stub.plan = [500, 200]
+    delivery = await deliver(hook(stub), {"event": "red_flag"}, idempotency_key="k-2")
+    assert (delivery.delivered, delivery.attempts, delivery.status) == (True, 2, 200)
+    assert [headers["Idempotency-Key"] for headers, _ in stub.requests] == ["k-2", "k-2"]
+
+
+async def test_a_timeout_is_retried_then_given_up(stub: Stub) -> None:
+    stub.plan = ["hang", "hang", "hang"]
+    delivery = await deliver(hook(stub, timeout=0.2), {"event": "red_flag"}, idempotency_key="k-3")
+    assert (delivery.delivered, delivery.attempts, delivery.status) == (False, 3, None)
+    assert delivery.error == "no answer within 0.2 s"
+    assert len(stub.requests) == 3
+
+
+async def test_a_timeout_then_success_is_delivered(stub: Stub) -> None:
+    stub.plan = ["hang", 200]
+    delivery = await deliver(hook(stub, timeout=0.2), {"event": "red_flag"}, idempotency_key="k-4")
+    assert (delivery.delivered, delivery.attempts) == (True, 2)
+
+
+async def test_a_refusal_is_not_retried(stub: Stub) -> None:
+    stub.plan = [403]
+    delivery = await deliver(hook(stub), {"event": "red_flag"}, idempotency_key="k-5")
+    assert (delivery.delivered, delivery.attempts, delivery.status, delivery.error) == (False, 1, 403, "HTTP 403")
+
+
+async def test_an_unreachable_receiver_fails_without_leaking_the_url_path(stub: Stub) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = hook(stub, url=f"http://127.0.0.1:{port}/hooks/T000/secret-path", attempts=2)
+    delivery = await deliver(closed, {"event": "red_flag"}, idempotency_key="k-6")
+    assert (delivery.delivered, delivery.attempts) == (False, 2)
+    assert delivery.error and "secret-path" not in delivery.error
+
+
+def test_configuration_errors_are_clear_and_keep_the_secret_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STAFF_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/very-secret")
+    settings.settings.cache_clear()
+    with pytest.raises(ValueError, match="STAFF_WEBHOOK") as error:
+        settings.settings()
+    assert "very-secret" not in str(error.value)
+    monkeypatch.setenv("STAFF_WEBHOOK_URL", "https://hooks.example.org/x")
+    monkeypatch.setenv("STAFF_WEBHOOK_TIMEOUT", "soon")
+    settings.settings.cache_clear()
+    with pytest.raises(ValueError, match="STAFF_WEBHOOK_TIMEOUT must be a number"):
+        settings.settings()
+    settings.settings.cache_clear()
+    assert parse_webhook("https://user:pw@hooks.example.org/x/y").target == "https://hooks.example.org"
+
+
+def escalation_tracker(text: str) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": "red_flag_emergency", "confidence": 1.0},
+        "entities": [{"entity": "red_flag", "value": "bladder"}],
+    }
+    return Tracker("patient-9", {}, latest, [{"event": "user", "text": text}], False, None, {}, "action_listen")
+
+
+def running() -> list[asyncio.Task]:
+    return [task for task in notify._running if not task.done()]
+
+
+def rows(database: Path) -> list[tuple]:
+    with sqlite3.connect(database) as connection:
+        return connection.execute(
+            "SELECT kind, ref_id, sender_id, target, status, attempts, last_error FROM notifications"
+        ).fetchall()
+
+
+@pytest.fixture
+def configured(stub: Stub, database: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The action server's settings with the stub as the staff webhook (short backoff for the test)."""
+    configured_settings = replace(settings.settings(), staff_webhook=hook(stub))
+    monkeypatch.setattr(notify, "settings", lambda: configured_settings)
+    return database
+
+
+async def test_the_action_answers_before_staff_are_notified_and_the_outcome_is_stored(
+    stub: Stub, configured: Path
+) -> None:
+    stub.plan = ["hang"]  # the receiver holds the request until released
+    text = "I wet myself and didn't notice"
+    events = await asyncio.wait_for(
+        ActionEscalateRedFlag().run(CollectingDispatcher(), escalation_tracker(text), {}), timeout=30
+    )
+    assert events == [SlotSet("red_flag_severity", "emergency"), SlotSet("red_flag_flags", ["bladder"])]
+    [task] = running()
+    assert not task.done()
+    stub.release.set()
+    delivery = await asyncio.wait_for(task, timeout=30)
+    assert delivery.delivered
+    [(headers, body)] = stub.requests
+    payload = json.loads(body)
+    assert (payload["event"], payload["severity"], payload["flags"]) == ("red_flag", "emergency", ["bladder"])
+    assert payload["conversation_id"] == "patient-9"
+    assert text not in body.decode()  # the patient's words stay in the clinic's database
+    target = stub.url.split("/hooks")[0]
+    assert rows(configured) == [("red_flag", payload["escalation_id"], "patient-9", target, "sent", 1, None)]
+
+
+async def test_a_failed_notification_is_recorded(stub: Stub, configured: Path) -> None:
+    stub.plan = [500, 500, 500]
+    await ActionEscalateRedFlag().run(CollectingDispatcher(), escalation_tracker("peed myself"), {})
+    [task] = running()
+    assert not (await task).delivered
+    [row] = rows(configured)
+    assert row[4:] == ("failed", 3, "HTTP 500")
+
+
+async def test_without_a_webhook_nothing_is_sent(database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STAFF_WEBHOOK_URL", raising=False)
+    settings.settings.cache_clear()
+    assert notify.notify_staff("red_flag", 1, "patient-9", {"event": "red_flag"}) is None
