@@ -15,6 +15,7 @@ error this product can make.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -25,8 +26,9 @@ from typing import Any
 import spacy
 import yaml
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
+from spacy.vocab import Vocab
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 SEVERITIES = ("emergency", "urgent")
@@ -161,8 +163,11 @@ class RedFlagDetector:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or load_lexicon()
         self.nlp = _pipeline()
+        self._sentencizer = self.nlp.get_pipe("sentencizer")
+        # The lemmatizer's lookup table is read directly by `key`, which caches every word it has seen.
         lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._lemma = lambda word: lemmas.get(word, word)
+        self.key = lru_cache(maxsize=100_000)(self.key)  # type: ignore[method-assign]
         # Word groups and `unless` words go through the same normalisation as text.
         self.flags = {
             name: replace(
@@ -173,11 +178,11 @@ class RedFlagDetector:
             for name, flag in self.lexicon.flags.items()
         }
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
-        self.matcher = Matcher(self.nlp.vocab)
+        self.matcher = _Matchers(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
             for index, words in enumerate(phrases):
-                self.matcher.add(f"{name}:{index}", [self._pattern(words)])
-        self.cue_matcher = Matcher(self.nlp.vocab)
+                self.matcher.add(f"{name}:{index}", self._patterns(words))
+        self.cue_matcher = _Matchers(self.nlp.vocab)
         for label, patterns in (
             ("pseudo", self.lexicon.pseudo_negations),
             ("proxy", self.lexicon.proxy_cues),
@@ -187,7 +192,7 @@ class RedFlagDetector:
             for index, words in enumerate(patterns):
                 people = "|".join(sorted(self.lexicon.other_people))
                 words = [people if w == "<person>" else w for w in words]
-                self.cue_matcher.add(f"{label}:{index}", [self._pattern(words)])
+                self.cue_matcher.add(f"{label}:{index}", self._patterns(words))
 
     def key(self, text: str) -> str:
         """Normalised key of one token: lower case, spelling fixed, lemma, negation as `not`."""
@@ -197,22 +202,25 @@ class RedFlagDetector:
         word = self.lexicon.spelling.get(word, word)
         return self.lexicon.spelling.get(self._lemma(word), self._lemma(word))
 
-    def _pattern(self, words: Sequence[str]) -> list[dict[str, Any]]:
-        pattern: list[dict[str, Any]] = []
+    def _patterns(self, words: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Matcher patterns for one lexicon phrase. Alternatives ("bladder|bladders") become one pattern
+        each: plain NORM values are compared in C, where an IN set calls back into Python at every token
+        (a 2,000-character message took three times as long)."""
+        options: list[list[dict[str, Any]]] = []
         for word in words:
             if word == "~":
-                pattern.append({"OP": "?"})
+                options.append([{"OP": "?"}])
             elif "~" in word:  # number prefixes: "19~" (a year), "38~|39~" (a temperature)
                 prefixes = "|".join(re.escape(option.rstrip("~")) for option in word.split("|"))
-                pattern.append({"NORM": {"REGEX": "^(" + prefixes + r")[\d.,]*$"}})
+                options.append([{"NORM": {"REGEX": "^(" + prefixes + r")[\d.,]*$"}}])
             else:
-                options = [self.key(option) for option in word.split("|")]
-                pattern.append({"NORM": {"IN": options}})
-        return pattern
+                options.append([{"NORM": key} for key in dict.fromkeys(self.key(o) for o in word.split("|"))])
+        return [list(tokens) for tokens in itertools.product(*options)]
 
     def parse(self, text: str) -> Doc:
         """Tokens with NORM set to their normalised key."""
-        doc = self.nlp(text[:MAX_CHARS])
+        # Tokenizer and sentencizer only: `key` does the lemma lookup itself.
+        doc = self._sentencizer(self.nlp.make_doc(text[:MAX_CHARS]))
         for token in doc:
             token.norm_ = self.key(token.text)
         return doc
@@ -221,10 +229,14 @@ class RedFlagDetector:
         if not text or not text.strip():
             return Triage(())
         doc = self.parse(text)
+        hits = list(self._hits(doc))
+        if not hits:  # most messages: the cues need not be looked for
+            return Triage(())
         cues = self._cues(doc)
+        clauses = self._clauses(doc)
         proxy = bool(cues["proxy"])
         findings: dict[tuple[str, int, int], Finding] = {}
-        for span, flag, anchors in self._hits(doc):
+        for span, flag, anchors in hits:
             spec = self.flags[flag]
             finding = Finding(
                 flag=flag,
@@ -233,9 +245,9 @@ class RedFlagDetector:
                 text=span.text,
                 start_char=span.start_char,
                 end_char=span.end_char,
-                negated=self._negated(span, anchors, cues),
+                negated=self._negated(span, anchors, cues, clauses),
                 other_person=self._about_someone_else(span) and not proxy,
-                past=spec.current_only and self._in_past(span, cues["past"]),
+                past=spec.current_only and self._in_past(span, cues["past"], clauses),
                 explained=self._explained(span, spec.unless),
             )
             key = (flag, finding.start_char, finding.end_char)
@@ -270,29 +282,27 @@ class RedFlagDetector:
     def _breaks_clause(self, token: Token) -> bool:
         return token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks
 
-    def _clause_start(self, span: Span) -> int:
-        """First token of the clause the span starts in."""
-        doc = span.doc
-        sentence_start = span.sent.start
-        for i in range(span.start - 1, sentence_start - 1, -1):
-            token = doc[i]
-            if self._breaks_clause(token):
-                return i + 1
-            # ", I ..." / "and I ..." start a new clause; a bare comma in a list does not.
-            if token.text in {",", "and"} and i + 1 < len(doc) and doc[i + 1].norm_ in self.lexicon.self_words:
-                return i + 1
-        return sentence_start
+    def _clauses(self, doc: Doc) -> _Clauses:
+        """Where each token's clause starts and ends, worked out once per message.
 
-    def _clause_end(self, span: Span) -> int:
-        """One past the last token of the clause the span ends in."""
-        for i in range(span.end, span.sent.end):
-            token = span.doc[i]
-            if self._breaks_clause(token):
-                return i
-        return span.sent.end
+        A clause ends at a clause-break word or mark (not included). One also starts
+        after ", I ..." / "and I ...", though a bare comma in a list does not end one."""
+        starts = [0] * len(doc)
+        ends = [0] * (len(doc) + 1)
+        for sentence in doc.sents:
+            current = sentence.start
+            for token in sentence:
+                starts[token.i] = current
+                following = doc[token.i + 1].norm_ if token.i + 1 < sentence.end else ""
+                if self._breaks_clause(token) or (token.text in {",", "and"} and following in self.lexicon.self_words):
+                    current = token.i + 1
+            ends[sentence.end] = sentence.end
+            for token in reversed(sentence):
+                ends[token.i] = token.i if self._breaks_clause(token) else ends[token.i + 1]
+        return _Clauses(starts, ends)
 
-    def _negated(self, span: Span, anchors: list[int], cues: dict[str, list[Span]]) -> bool:
-        start, end = self._clause_start(span), self._clause_end(span)
+    def _negated(self, span: Span, anchors: list[int], cues: dict[str, list[Span]], clauses: _Clauses) -> bool:
+        start, end = clauses.of(span)
         if any(start <= cue.start and cue.end <= end for cue in cues["hypothetical"]):
             return True
         # A cue shortly before the hit negates it; for word groups, a cue right
@@ -345,9 +355,47 @@ class RedFlagDetector:
                 return True
         return False
 
-    def _in_past(self, span: Span, past: list[Span]) -> bool:
-        start, end = self._clause_start(span), self._clause_end(span)
+    def _in_past(self, span: Span, past: list[Span], clauses: _Clauses) -> bool:
+        start, end = clauses.of(span)
         return any(start <= cue.start and cue.end <= end for cue in past)
+
+
+@dataclass(frozen=True)
+class _Clauses:
+    starts: list[int]  # by token: first token of its clause
+    ends: list[int]  # by token (and one past the last): one past the end of the clause it is in
+
+    def of(self, span: Span) -> tuple[int, int]:
+        """The clause the span starts in, to the end of the clause it ends in (within its sentence)."""
+        sentence_end = span.sent.end
+        return self.starts[span.start], self.ends[span.end] if span.end < sentence_end else sentence_end
+
+
+class _Matchers:
+    """spaCy's PhraseMatcher (a hash lookup per token) for phrases of fixed words, its Matcher for
+    the rest (optional words, number prefixes): the Matcher's cost grows with every pattern."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        self.patterns = Matcher(vocab)
+
+    def add(self, key: str, patterns: list[list[dict[str, Any]]]) -> None:
+        fixed = [p for p in patterns if all(isinstance(token.get("NORM"), str) and len(token) == 1 for token in p)]
+        if fixed:
+            self.phrases.add(key, [self._doc([token["NORM"] for token in p]) for p in fixed])
+        rest = [p for p in patterns if p not in fixed]
+        if rest:
+            self.patterns.add(key, rest)
+
+    def _doc(self, keys: list[str]) -> Doc:
+        doc = Doc(self.vocab, words=keys)
+        for token, key in zip(doc, keys, strict=True):
+            token.norm_ = key
+        return doc
+
+    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
+        return self.phrases(doc) + self.patterns(doc)
 
 
 class _Keys:
@@ -362,9 +410,12 @@ class _Keys:
     def co_occurrence(self, rule: tuple[frozenset[str], ...], window: int | None) -> list[int] | None:
         """Positions of one word from each group, or None. With a window, the
         words must lie within `window` tokens of the first group's word."""
-        present = [group & self.first.keys() for group in rule]
-        if not all(present):
-            return None
+        present = []
+        for group in rule:
+            found = group.intersection(self.first)
+            if not found:
+                return None
+            present.append(found)
         if window is None:
             return [min(self.first[k] for k in found) for found in present]
         keys = self.keys
