@@ -20,9 +20,11 @@ def test_fingerprint_changes_with_content_and_names_only(tmp_path: Path) -> None
     assert fingerprint([a, tmp_path / "c.yml"], tmp_path) != first
 
 
-def test_inputs_are_config_domain_and_all_data_including_rendered_clinic_answers() -> None:
+def test_inputs_are_config_domain_data_own_training_code_and_safety_net_examples() -> None:
     files = input_files(ROOT / "config.yml")
     assert files[:2] == [ROOT / "config.yml", ROOT / "domain.yml"]
     assert ROOT / "data" / "responses" / "clinic.yml" in files
     assert ROOT / "data" / "responses" / "clinic.yml.j2" in files
-    assert all(p.is_relative_to(ROOT / "data") for p in files[2:])
+    assert ROOT / "assistant" / "nlu" / "red_flag_detector.py" in files
+    assert ROOT / "assistant" / "triage" / "screening_training.yml" in files
+    assert all(p.is_relative_to(ROOT / "data") or p.is_relative_to(ROOT / "assistant") for p in files[2:])

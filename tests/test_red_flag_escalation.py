@@ -12,6 +12,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import db, settings
 from actions.triage import ActionEscalateRedFlag
 from assistant.nlu.red_flag_detector import RED_FLAGS_KEY, RedFlagDetectorComponent
+from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,25 @@ def test_button_payloads_are_not_screened(component: RedFlagDetectorComponent) -
     [message] = component.process([classified("/acupuncture_pain")])
     assert message.get(INTENT)["name"] == "acupuncture_pain"
     assert message.get(RED_FLAGS_KEY) is None
+
+
+def test_training_puts_the_safety_net_in_the_model(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "t")
+    ordinary = [Message(data={TEXT: "how much is a first session", INTENT: "session_cost"})]
+    RedFlagDetectorComponent.create({}, storage, Resource("rf"), context).train(TrainingData(ordinary))
+    loaded = RedFlagDetectorComponent.load({}, storage, Resource("rf"), context)
+    [message] = loaded.process([classified("Numbness in my perinium since this morning")])  # not in the lexicon
+    assert message.get(INTENT)["name"] == "red_flag_emergency"
+    assert [e["value"] for e in message.get(ENTITIES)] == [SAFETY_NET_FLAG]
+
+
+def test_a_changed_examples_file_means_retraining(tmp_path: Path) -> None:
+    examples = tmp_path / "examples.yml"
+    examples.write_text('messages:\n- text: "cant pee"\n  severity: emergency\n')
+    before = RedFlagDetectorComponent.fingerprint_addon({"safety_net_examples": str(examples)})
+    examples.write_text('messages:\n- text: "cannot pee"\n  severity: emergency\n')
+    assert RedFlagDetectorComponent.fingerprint_addon({"safety_net_examples": str(examples)}) != before
 
 
 def tracker(intent: str, entities: list[dict], text: str, slots: dict | None = None) -> Tracker:

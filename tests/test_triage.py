@@ -10,16 +10,23 @@ import pytest
 import yaml
 
 from assistant.triage import detect
-from assistant.triage.detector import MAX_CHARS, Lexicon
+from assistant.triage.detector import MAX_CHARS, Lexicon, default_detector
+from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
+from assistant.triage.safety_net import SafetyNet, screening_examples
 
-# Labelled sets the lexicon has been checked against. blind3_messages.yml is kept
-# out on purpose: it measures unseen phrasings (tools/triage_report.py).
-LABELLED_SETS = [Path(__file__).parent / "triage" / name for name in ("messages.yml", "blind_messages.yml")]
+# Labelled sets the lexicon has been checked against. blind3/blind4_messages.yml are kept
+# out on purpose: they measure unseen phrasings (tools/triage_report.py).
+TRIAGE_SETS = Path(__file__).parent / "triage"
+LABELLED_SETS = ("messages.yml", "blind_messages.yml")
 MAX_FALSE_POSITIVE_RATE = 0.05
 
 
+def load_set(name: str) -> list[dict]:
+    return yaml.safe_load((TRIAGE_SETS / name).read_text(encoding="utf-8"))["messages"]
+
+
 def labelled() -> list[dict]:
-    return [m for path in LABELLED_SETS for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]]
+    return [m for name in LABELLED_SETS for m in load_set(name)]
 
 
 def test_the_labelled_set_is_big_and_varied_enough() -> None:
@@ -107,3 +114,36 @@ def test_a_malformed_lexicon_is_a_clear_error() -> None:
         Lexicon({"flags": {"x": {"severity": "soon", "phrases": ["a"]}}})
     with pytest.raises(ValueError, match="no phrases"):
         Lexicon({"flags": {"x": {"severity": "urgent"}}})
+
+
+# -- the learned safety net -----------------------------------------------------------
+
+
+def test_the_safety_net_catches_wording_the_lexicon_does_not_know() -> None:
+    text = "Numbness in my perinium since this morning"  # misspelt, not in the lexicon
+    assert default_detector().detect(text).findings == ()
+    [finding] = detect(text).findings
+    assert (finding.flag, finding.severity, finding.text) == (SAFETY_NET_FLAG, "emergency", text)
+
+
+def test_the_safety_net_is_asked_only_where_the_lexicon_found_nothing() -> None:
+    always = SafetyNet.train(["red flag", "ordinary"], ["emergency", "none"], threshold=0.0)  # flags every message
+    detector = default_detector()
+    assert detector.detect("what does a first visit cost?", always).flags == [SAFETY_NET_FLAG]
+    # Mentions the lexicon read as negated, about someone else, or past: its judgement stands.
+    for text in ("my dad had prostate cancer", "I have no numbness in my groin", "I had a fever last winter"):
+        triage = detector.detect(text, always)
+        assert triage.findings and triage.severity is None, text
+
+
+def test_the_safety_net_refuses_labels_it_does_not_know() -> None:
+    with pytest.raises(ValueError, match="unknown labels"):
+        SafetyNet.train(["a", "b"], ["emergency", "soon"])
+
+
+def test_the_safety_net_training_file_is_separate_from_the_test_sets() -> None:
+    training = set(screening_examples()[0])
+    tested = {m["text"] for m in labelled()} | {
+        m["text"] for name in ("blind3_messages.yml", "blind4_messages.yml") for m in load_set(name)
+    }
+    assert training.isdisjoint(tested)

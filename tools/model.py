@@ -1,8 +1,9 @@
 """Train the model only when its inputs changed; print the model's path.
 
 The model is named after a fingerprint of everything it is built from
-(data/, config.yml, domain.yml, clinic.yml via the rendered answers), so a
-changed input means a new name, and an unchanged one reuses the file.
+(data/, config.yml, domain.yml, clinic.yml via the rendered answers, the
+project's own NLU components and policies, and the safety net's examples),
+so a changed input means a new name, and an unchanged one reuses the file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ MODELS = ROOT / "models"
 
 def input_files(config: Path) -> list[Path]:
     data = sorted(p for p in (ROOT / "data").rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [config, ROOT / "domain.yml", *data]
+    # What training runs of our own: a change to it changes what the model holds.
+    code = sorted([*(ROOT / "assistant" / "nlu").glob("*.py"), *(ROOT / "assistant" / "policies").glob("*.py")])
+    safety_net = [ROOT / "assistant" / "triage" / name for name in ("safety_net.py", "screening_training.yml")]
+    return [config, ROOT / "domain.yml", *data, *code, *safety_net]
 
 
 def fingerprint(files: Iterable[Path], base: Path = ROOT) -> str:

@@ -6,14 +6,20 @@ puts the intent `red_flag_emergency` or `red_flag_urgent` on top (the
 classifier's ranking is kept below it), adds one `red_flag` entity per flag,
 and a `red_flags` section with every finding (also negated or other-person
 ones) so `/model/parse` shows why. The detection itself lives in
-`assistant.triage`, shared with the escalation action.
+`assistant.triage`. Training fits the learned safety net on its own examples
+and on this model's NLU examples (as ordinary messages) and stores it in the
+model; the lexicon is read when the model loads.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,22 +37,52 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.triage.detector import RedFlagDetector, default_detector
+from assistant.triage.safety_net import TRAINING_PATH, SafetyNet, training_set
+
+logger = logging.getLogger(__name__)
+SAFETY_NET_FILE = "safety_net.joblib"
 
 INTENT_FOR_SEVERITY = {"emergency": "red_flag_emergency", "urgent": "red_flag_urgent"}
 RED_FLAGS_KEY = "red_flags"
 ENTITY_TYPE = "red_flag"
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class RedFlagDetectorComponent(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {}
+        # The safety net's own examples; a path relative to the project, or absolute.
+        return {"safety_net_examples": str(TRAINING_PATH)}
 
-    def __init__(self, detector: RedFlagDetector) -> None:
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["spacy", "sklearn", "joblib"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The examples file is not part of Rasa's training data: retrain when it changes."""
+        return hashlib.sha256(cls._examples_path(config).read_bytes()).hexdigest()
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        detector: RedFlagDetector,
+        safety_net: SafetyNet | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
         self.detector = detector
+        self.safety_net = safety_net
+
+    @classmethod
+    def _examples_path(cls, config: dict[str, Any]) -> Path:
+        return Path({**cls.get_default_config(), **config}["safety_net_examples"])
 
     @classmethod
     def create(
@@ -56,21 +92,46 @@ class RedFlagDetectorComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RedFlagDetectorComponent:
-        return cls(default_detector())
+        return cls(config, model_storage, resource, default_detector())
+
+    def train(self, training_data: TrainingData) -> Resource:
+        ordinary = [e.get(TEXT) for e in training_data.intent_examples if e.get(TEXT)]
+        self.safety_net = SafetyNet.train(*training_set(ordinary, self._examples_path(self.config)))
+        with self._model_storage.write_to(self._resource) as path:
+            joblib.dump(self.safety_net, path / SAFETY_NET_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RedFlagDetectorComponent:
+        try:
+            with model_storage.read_from(resource) as path:
+                safety_net = joblib.load(path / SAFETY_NET_FILE)
+        except (ValueError, FileNotFoundError):
+            # Screening still runs on the lexicon alone; say so loudly, it is a weaker screen.
+            logger.error("RedFlagDetectorComponent: the model has no trained safety net; lexicon only")
+            safety_net = None
+        return cls(config, model_storage, resource, default_detector(), safety_net)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._screen(message)
         return messages
 
-    def process_training_data(self, training_data: Any) -> Any:
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
     def _screen(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         if text.startswith("/"):  # a button payload, not patient text
             return
-        triage = self.detector.detect(text)
+        triage = self.detector.detect(text, self.safety_net)
         message.set(RED_FLAGS_KEY, [asdict(f) for f in triage.findings], add_to_output=True)
         if triage.severity is None:
             return

@@ -30,6 +30,9 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.vocab import Vocab
 
+from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
+from assistant.triage.safety_net import SafetyNet, default_safety_net
+
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 SEVERITIES = ("emergency", "urgent")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
@@ -225,13 +228,14 @@ class RedFlagDetector:
             token.norm_ = self.key(token.text)
         return doc
 
-    def detect(self, text: str) -> Triage:
+    def detect(self, text: str, safety_net: SafetyNet | None = None) -> Triage:
+        """The lexicon's findings; where it found no mention at all, the safety net's opinion, if given."""
         if not text or not text.strip():
             return Triage(())
         doc = self.parse(text)
         hits = list(self._hits(doc))
         if not hits:  # most messages: the cues need not be looked for
-            return Triage(())
+            return Triage(self._second_opinion(text, safety_net))
         cues = self._cues(doc)
         clauses = self._clauses(doc)
         proxy = bool(cues["proxy"])
@@ -254,6 +258,16 @@ class RedFlagDetector:
             if key not in findings or finding.reportable:
                 findings[key] = finding
         return Triage(tuple(sorted(findings.values(), key=lambda f: (f.start_char, f.flag))))
+
+    @staticmethod
+    def _second_opinion(text: str, safety_net: SafetyNet | None) -> tuple[Finding, ...]:
+        if safety_net is None:
+            return ()
+        opinion = safety_net.opinion(text[:MAX_CHARS])
+        if opinion.severity is None:
+            return ()
+        label = f"possible red flag in wording the lexicon does not know (p={opinion.probability:.2f})"
+        return (Finding(SAFETY_NET_FLAG, opinion.severity, label, text[:MAX_CHARS], 0, min(len(text), MAX_CHARS)),)
 
     # -- matching -----------------------------------------------------------------
 
@@ -451,4 +465,5 @@ def default_detector() -> RedFlagDetector:
 
 
 def detect(text: str) -> Triage:
-    return default_detector().detect(text)
+    """The product's screening: the lexicon, and the safety net where the lexicon found nothing."""
+    return default_detector().detect(text, default_safety_net())

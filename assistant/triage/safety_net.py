@@ -1,0 +1,102 @@
+"""Learned safety net: a second opinion on messages in which the lexicon found nothing.
+
+The lexicon reads negation, other people and the past, but only knows the
+wordings it lists; patients find new ones. This small classifier (TF-IDF
+word and character n-grams + logistic regression over emergency / urgent /
+none) is trained on `screening_training.yml` (written from the clinical
+reference, separately from the lexicon and the labelled test sets) and on the
+assistant's ordinary questions as `none`. It is consulted only when the
+lexicon found no mention at all: where it found one and judged it negated or
+about someone else, that judgement stands. When in doubt it reports, and an
+emergency/urgent tie goes to emergency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_union
+
+TRAINING_PATH = Path(__file__).with_name("screening_training.yml")
+NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
+FLAG = "possible_red_flag"  # the flag id a safety-net finding carries
+# Chosen by cross-validation on the training data only (docs/triage.md); never on the labelled test sets.
+THRESHOLD = 0.5
+SEVERITIES = ("emergency", "urgent")
+
+
+@dataclass(frozen=True)
+class Opinion:
+    severity: str | None  # emergency, urgent, or None
+    probability: float  # that the message reports a red flag at all
+
+
+class SafetyNet:
+    def __init__(self, model: Pipeline, threshold: float = THRESHOLD) -> None:
+        self.model = model
+        self.threshold = threshold
+        self._column = {label: i for i, label in enumerate(model.classes_)}
+
+    @classmethod
+    def train(cls, texts: list[str], labels: list[str], threshold: float = THRESHOLD) -> SafetyNet:
+        unknown = set(labels) - {*SEVERITIES, "none"}
+        if unknown:
+            raise ValueError(f"safety net: unknown labels {sorted(unknown)}")
+        model = new_pipeline()
+        model.fit(texts, labels)
+        return cls(model, threshold)
+
+    def opinion(self, text: str) -> Opinion:
+        probabilities = self.model.predict_proba([text])[0]
+        emergency, urgent = (probabilities[self._column[s]] if s in self._column else 0.0 for s in SEVERITIES)
+        flagged = emergency + urgent
+        if flagged < self.threshold:
+            return Opinion(None, float(flagged))
+        return Opinion("emergency" if emergency >= urgent else "urgent", float(flagged))
+
+
+def new_pipeline() -> Pipeline:
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
+    # No class weights: "balanced" made every ache look like a red flag (docs/triage.md).
+    classifier = LogisticRegression(C=30.0, max_iter=3000, random_state=42)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def screening_examples(path: Path = TRAINING_PATH) -> tuple[list[str], list[str]]:
+    """(texts, labels) of the safety net's own training file."""
+    messages = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    return [m["text"] for m in messages], [m["severity"] for m in messages]
+
+
+def training_set(ordinary: Iterable[str], path: Path = TRAINING_PATH) -> tuple[list[str], list[str]]:
+    """The screening examples plus the assistant's ordinary questions as `none`."""
+    texts, labels = screening_examples(path)
+    ordinary = [text for text in ordinary if text not in set(texts)]
+    return texts + ordinary, labels + ["none"] * len(ordinary)
+
+
+def nlu_examples(folder: Path = NLU_DATA) -> list[str]:
+    """Example texts of Rasa NLU training files (plain YAML reading; no Rasa import here)."""
+    texts = []
+    for path in sorted(folder.glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            for line in str(item.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    texts.append(line.strip()[2:].strip())
+    return texts
+
+
+@lru_cache(maxsize=1)
+def default_safety_net() -> SafetyNet:
+    """Trained on first use from the files in the repository (about two seconds); the NLU
+    component trains its own copy into the model from the same files."""
+    return SafetyNet.train(*training_set(nlu_examples()))
