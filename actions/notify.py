@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Coroutine
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +28,7 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(32), nullable=False),  # red_flag (later: booking, handoff)
+    Column("kind", String(32), nullable=False),  # red_flag, booking (later: handoff)
     Column("ref_id", Integer),  # the escalation's (booking's, hand-off's) id, when it was stored
     Column("sender_id", String(255), nullable=False, index=True),
     Column("target", String(255), nullable=False),  # scheme://host only
@@ -47,7 +48,12 @@ def notify_staff(kind: str, ref_id: int | None, sender_id: str, payload: dict[st
     webhook = settings().staff_webhook
     if webhook is None:
         return None
-    task = asyncio.get_running_loop().create_task(_send(webhook, kind, ref_id, sender_id, payload))
+    return in_background(_send(webhook, kind, ref_id, sender_id, payload))
+
+
+def in_background(work: Coroutine[Any, Any, Any]) -> asyncio.Task:
+    """Run on the action server's loop without the caller waiting; kept referenced until done."""
+    task = asyncio.get_running_loop().create_task(work)
     _running.add(task)
     task.add_done_callback(_running.discard)
     return task

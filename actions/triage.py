@@ -20,10 +20,16 @@ from actions.notify import notify_staff, red_flag_payload
 SEVERITY_FOR_INTENT = {"red_flag_emergency": "emergency", "red_flag_urgent": "urgent"}
 
 
+SCREENING_SLOT = "booking_screening"  # a yes to the booking form's screening question is an emergency report
+
+
 def latest_red_flags(tracker: Tracker) -> tuple[str | None, list[str]]:
     """Severity and flag ids of the latest message, as the NLU detector found them."""
     message = tracker.latest_message or {}
-    severity = SEVERITY_FOR_INTENT.get((message.get("intent") or {}).get("name", ""))
+    intent = (message.get("intent") or {}).get("name", "")
+    if intent == "affirm" and tracker.get_slot("requested_slot") == SCREENING_SLOT:
+        return "emergency", ["screening_question"]
+    severity = SEVERITY_FOR_INTENT.get(intent)
     flags = sorted({e["value"] for e in message.get("entities") or [] if e.get("entity") == "red_flag"})
     return severity, flags
 

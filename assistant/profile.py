@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -68,6 +69,14 @@ class ClinicProfile:
             text = ", ".join(str(r) for r in ranges) if ranges else "closed"
             lines.append(f"{day.capitalize()}: {text}")
         return lines
+
+    def zone(self) -> ZoneInfo | None:
+        """The clinic's time zone; None when the profile does not say."""
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+    def opening_ranges(self, day: str) -> tuple[OpeningRange, ...]:
+        """The ranges the clinic is open on a weekday ("monday"); () when closed or hours unknown."""
+        return self.opening_hours.get(day, ())
 
     def hours_text(self) -> str:
         return "; ".join(self.hours_lines())
@@ -144,6 +153,17 @@ def _opening_hours(raw: Any) -> dict[str, tuple[OpeningRange, ...]]:
     return hours
 
 
+def _timezone(raw: Mapping[str, Any]) -> str:
+    value = _text(raw, "timezone")
+    if value:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f"clinic profile: 'timezone' must be an IANA name like America/New_York, got {value!r}"
+            raise ProfileError(message) from None
+    return value
+
+
 def parse_profile(raw: Any) -> ClinicProfile:
     """Build a profile from the YAML mapping, with a clear error for each bad value."""
     if not isinstance(raw, Mapping):
@@ -164,7 +184,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
         website=_url(raw, "website"),
         booking_url=_url(raw, "booking_url"),
         country=_text(raw, "country").upper(),
-        timezone=_text(raw, "timezone"),
+        timezone=_timezone(raw),
         emergency_number=_text(raw, "emergency_number"),
         opening_hours=_opening_hours(raw.get("opening_hours")),
         first_visit_minutes=_minutes(raw, "first_visit_minutes"),

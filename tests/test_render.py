@@ -41,7 +41,8 @@ def test_unknown_facts_are_never_guessed_and_staff_is_offered() -> None:
     assert "staff will confirm" in answers["utter_clinic_info"]
     assert "staff will confirm" in answers["utter_session_duration"]
     assert "minutes" not in answers["utter_session_duration"]
-    assert "not booked until they do" in answers["utter_book_appointment"]
+    assert "contact you to confirm a time" in answers["utter_booking_requested"]
+    assert "not a booked appointment" in answers["utter_booking_requested"]
 
 
 def test_known_facts_are_stated_from_the_profile() -> None:
@@ -53,13 +54,13 @@ def test_known_facts_are_stated_from_the_profile() -> None:
     assert "receipt to claim" in answers["utter_cost_insurance"]
     assert "about 60 minutes" in answers["utter_session_duration"]
     assert "(555) 010-0100" in answers["utter_human_handoff"]
-    assert "within one working day" in answers["utter_book_appointment"]
+    assert "within one working day" in answers["utter_booking_requested"]
 
 
 def test_booking_link_becomes_a_button_only_when_configured() -> None:
-    with_link = yaml.safe_load(render(parse_profile(FULL)))["responses"]["utter_book_appointment"][0]
-    assert with_link["buttons"] == [{"title": "Request a time online", "payload": FULL["booking_url"]}]
-    without = yaml.safe_load(render(parse_profile(EMPTY)))["responses"]["utter_book_appointment"][0]
+    with_link = yaml.safe_load(render(parse_profile(FULL)))["responses"]["utter_booking_requested"][0]
+    assert with_link["buttons"] == [{"title": "Book online", "payload": FULL["booking_url"]}]
+    without = yaml.safe_load(render(parse_profile(EMPTY)))["responses"]["utter_booking_requested"][0]
     assert "buttons" not in without
 
 

@@ -18,6 +18,26 @@ EXPLAINED = {
     UNUSED.format("utter_session_notice"): "sent by action_session_start at the start of every conversation",
     UNUSED.format("utter_did_you_mean"): "sent by action_suggest_topics, with the likeliest topics as buttons",
     UNUSED.format("utter_default"): "sent by Rasa's action_default_fallback and by action_suggest_topics",
+    **{
+        UNUSED.format(f"utter_ask_{slot}"): "the booking form asks for its slot with it"
+        for slot in (
+            "patient_name",
+            "patient_contact",
+            "booking_time",
+            "booking_patient_type",
+            "booking_reason",
+            "contact_consent",
+            "booking_screening",
+        )
+    },
+    UNUSED.format("utter_ask_booking_change"): "sent by validate_booking_form when the summary is not right",
+    UNUSED.format("utter_form_too_many_tries"): "sent by validate_booking_form after three failed tries",
+    UNUSED.format("utter_booking_intro"): "sent by action_start_booking",
+    UNUSED.format("utter_booking_resume"): "sent by action_start_booking when the form resumes",
+    UNUSED.format("utter_booking_stopped"): "sent by action_stop_booking",
+    UNUSED.format("utter_booking_requested"): "sent by action_submit_booking",
+    UNUSED.format("utter_booking_no_consent"): "sent by action_submit_booking",
+    UNUSED.format("utter_booking_not_stored"): "sent by action_submit_booking when the database fails",
     NO_EXAMPLES.format("red_flag_emergency"): DETECTOR_INTENT,
     NO_EXAMPLES.format("red_flag_urgent"): DETECTOR_INTENT,
 }

@@ -29,6 +29,9 @@ FLAG = "possible_red_flag"  # the flag id a safety-net finding carries
 # Chosen by cross-validation on the training data only (docs/triage.md); never on the labelled test sets.
 THRESHOLD = 0.5
 SEVERITIES = ("emergency", "urgent")
+# Fewer words are too little context for a bag of words: "new" (an answer to "first visit?") read
+# as urgent. The lexicon still screens them ("cant pee").
+MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class SafetyNet:
         return cls(model, threshold)
 
     def opinion(self, text: str) -> Opinion:
+        if len(text.split()) < MIN_WORDS:
+            return Opinion(None, 0.0)
         probabilities = self.model.predict_proba([text])[0]
         emergency, urgent = (probabilities[self._column[s]] if s in self._column else 0.0 for s in SEVERITIES)
         flagged = emergency + urgent
