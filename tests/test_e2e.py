@@ -181,6 +181,44 @@ def test_parse_shows_the_red_flag_for_debugging(stack: servers.Stack) -> None:
     assert parsed["red_flags"][0]["flag"] == "cancer" and parsed["red_flags"][0]["other_person"] is True
 
 
+def test_a_booking_request_ends_in_the_database(stack: servers.Stack, answers: dict[str, str]) -> None:
+    sender = "book-" + uuid.uuid4().hex
+    conversation = [
+        ("can I come in next Tuesday afternoon?", "What's your full name?"),
+        ("Maria Lopez", answers["utter_ask_patient_contact"]),
+        ("(212) 555-0182", answers["utter_ask_booking_patient_type"]),
+        ("does acupuncture hurt?", answers["utter_acupuncture_pain"]),
+        ("I'm a new patient", answers["utter_ask_booking_reason"]),
+        ("sciatica down my left leg", answers["utter_ask_contact_consent"]),
+        ("yes", answers["utter_ask_booking_screening"]),
+        ("no", "Here's your request:"),
+        ("yes", answers["utter_booking_requested"]),
+    ]
+    for message, expected in conversation:
+        reply = texts(say(stack, sender, message))
+        assert any(text.startswith(expected) for text in reply), (message, reply)
+    with sqlite3.connect(database(stack)) as conn:
+        rows = conn.execute(
+            "SELECT patient_name, contact, preferred, patient_type, reason, red_flag, status"
+            " FROM booking_requests WHERE sender_id = ?",
+            (sender,),
+        ).fetchall()
+    [(name, contact, preferred, kind, reason, red_flag, status)] = rows
+    assert (name, contact, kind, reason, red_flag, status) == (
+        "Maria Lopez", "+12125550182", "new", "sciatica down my left leg", None, "new"
+    )  # fmt: skip
+    assert preferred.endswith("/12:00/17:00")
+
+
+def test_a_red_flag_mid_booking_pauses_the_form(stack: servers.Stack, answers: dict[str, str]) -> None:
+    sender = "book-flag-" + uuid.uuid4().hex
+    say(stack, sender, "I want to book")
+    reply = texts(say(stack, sender, "I have a fever and chills and my back is killing me"))
+    assert reply == [answers["utter_red_flag_urgent"], answers["utter_ask_continue_booking"]]
+    tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
+    assert tracker["active_loop"] == {} and tracker["slots"]["red_flag_severity"] == "urgent"
+
+
 def test_the_emergency_text_does_not_need_the_action_server(
     rasa_without_actions: servers.Stack, answers: dict[str, str]
 ) -> None:

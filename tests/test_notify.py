@@ -1,5 +1,6 @@
-"""Staff notifications against a stub webhook on loopback: success, timeout,
-500 then success, refusal, unreachable; and the patient's answer never waits."""
+"""Outgoing webhooks against a stub receiver on loopback: staff notifications (success,
+timeout, 500 then success, refusal, unreachable; the patient's answer never waits) and
+booking requests to the clinic's booking system (signed, retried, status recorded)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import notify, settings
+from actions import booking, notify, settings
+from actions.booking_store import store_booking
 from actions.triage import ActionEscalateRedFlag
 from actions.webhook import Webhook, deliver, parse_webhook, signature
 
@@ -187,3 +189,48 @@ async def test_without_a_webhook_nothing_is_sent(database: Path, monkeypatch: py
     monkeypatch.delenv("STAFF_WEBHOOK_URL", raising=False)
     settings.settings.cache_clear()
     assert notify.notify_staff("red_flag", 1, "patient-9", {"event": "red_flag"}) is None
+
+
+# -- booking requests to the clinic's booking system ------------------------------------------
+
+
+@pytest.fixture
+def booking_system(stub: Stub, database: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    configured_settings = replace(settings.settings(), booking_webhook=hook(stub))
+    monkeypatch.setattr(booking, "settings", lambda: configured_settings)
+    return database
+
+
+def stored_request() -> tuple[int, booking.BookingRequest]:
+    request = booking.BookingRequest(
+        "patient-5", "Maria Lopez", "+12125550182", "phone", "2026-12-01/15:00", "Tuesday 1 December, 3:00 pm",
+        "new", "sciatica", None,
+    )  # fmt: skip
+    return store_booking(request), request
+
+
+def booking_status(database: Path) -> str:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT status FROM booking_requests").fetchone()[0]
+
+
+async def test_a_booking_request_is_signed_retried_and_marked_sent(stub: Stub, booking_system: Path) -> None:
+    stub.plan = [500, 200]
+    booking_id, request = stored_request()
+    task = booking.send_to_booking_system(booking_id, request, settings.settings().profile)
+    await asyncio.wait_for(task, timeout=30)
+    assert booking_status(booking_system) == "sent"
+    (first_headers, _), (headers, body) = stub.requests
+    assert first_headers["Idempotency-Key"] == headers["Idempotency-Key"] == f"booking-{booking_id}"
+    assert headers["X-Signature-256"] == signature(SECRET, headers["X-Signature-Timestamp"], body)
+    payload = json.loads(body)
+    assert payload["patient"] == {"name": "Maria Lopez", "contact": "+12125550182", "contact_kind": "phone"}
+    assert (payload["booking_id"], payload["preferred"]) == (booking_id, "2026-12-01/15:00")
+
+
+async def test_a_booking_request_that_cannot_be_delivered_is_marked_failed(stub: Stub, booking_system: Path) -> None:
+    stub.plan = [500, 500, 500]
+    booking_id, request = stored_request()
+    await asyncio.wait_for(booking.send_to_booking_system(booking_id, request, settings.settings().profile), 30)
+    assert booking_status(booking_system) == "failed"
+    assert len(stub.requests) == 3
