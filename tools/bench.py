@@ -6,7 +6,8 @@ Per configuration: training time, time from start to ready, resident memory,
 and turns per second with p50/p95/p99 latency at 1 and 16 concurrent users.
 Columns: this project; Rasa's default config on the same server (our
 speedups apply to both, so this isolates the configuration); Rasa's default
-config on stock `rasa run` (what a team gets out of the box).
+config on stock `rasa run` (what a team gets out of the box); this project
+without its red-flag screening component (the latency the screening costs).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tools.model import ensure_model, publish_report, train_seconds  # noqa: E40
 from tools.triage_report import LONG_MESSAGE, detector_times, labelled_texts  # noqa: E402
 
 DEFAULT_CONFIG = ROOT / "bench" / "configs" / "rasa-default.yml"
+NO_TRIAGE_CONFIG = ROOT / "bench" / "configs" / "no-triage.yml"
 # What simulated patients say: FAQ questions, small talk, a booking request.
 MESSAGES = [
     "hi",
@@ -186,6 +188,9 @@ def main() -> int:
     default_model = ensure_model(DEFAULT_CONFIG, DEFAULT_CONFIG.stem, force=args.retrain)
     print("==> measuring this project's model", file=sys.stderr)
     ours = measure("this project", ours_model, args.concurrency, args.turns)
+    print("==> measuring this project without the red-flag screening (its latency cost)", file=sys.stderr)
+    no_triage_model = ensure_model(NO_TRIAGE_CONFIG, NO_TRIAGE_CONFIG.stem, force=args.retrain)
+    no_triage = measure("this project without red-flag screening", no_triage_model, args.concurrency, args.turns)
     print("==> measuring Rasa's default config on the same data, same server", file=sys.stderr)
     default = measure("Rasa default config", default_model, args.concurrency, args.turns)
     print("==> measuring Rasa's default config on stock `rasa run`", file=sys.stderr)
@@ -196,7 +201,7 @@ def main() -> int:
         f"\n\nRed-flag detector per message (in process): typical p50 {typical[0]:.2f} ms, p95 {typical[1]:.2f} ms"
         f" (target 2 ms); 2,000 characters p50 {long[0]:.1f} ms, p95 {long[1]:.1f} ms (target 10 ms)."
     )
-    publish_report("bench.md", report(ours, [default, stock], args.concurrency) + detector)
+    publish_report("bench.md", report(ours, [default, stock, no_triage], args.concurrency) + detector)
     return 0
 
 
