@@ -18,7 +18,6 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking_store import BookingRequest, set_booking_status, store_booking
 from actions.booking_time import Preferred, parse_preferred
 from actions.contact import display_contact
 from actions.forms import (
@@ -32,6 +31,7 @@ from actions.forms import (
     yes_or_no,
 )
 from actions.notify import in_background, notify_staff
+from actions.request_store import BookingRequest, set_booking_status, store_booking
 from actions.settings import settings
 from actions.webhook import deliver
 from assistant.profile import WEEKDAYS, ClinicProfile

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime, timezone
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db import engine, metadata
-from actions.settings import settings
-from assistant.dburl import safe_url
-
-logger = logging.getLogger(__name__)
+from actions.db import insert_row, metadata
 
 escalations = Table(
     "escalations",
@@ -31,18 +25,11 @@ escalations = Table(
 
 def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> int | None:
     """Store one escalation; its id, or None (and an error in the log) if the database fails."""
-    try:
-        with engine().begin() as connection:
-            result = connection.execute(
-                escalations.insert().values(
-                    sender_id=sender_id,
-                    severity=severity,
-                    flags=json.dumps(flags),
-                    message=text,
-                    created_at=datetime.now(timezone.utc),
-                )
-            )
-        return result.inserted_primary_key[0]
-    except SQLAlchemyError:
-        logger.exception("could not record a %s escalation in %s", severity, safe_url(settings().database_url))
-        return None
+    values = {
+        "sender_id": sender_id,
+        "severity": severity,
+        "flags": json.dumps(flags),
+        "message": text,
+        "created_at": datetime.now(timezone.utc),
+    }
+    return insert_row(escalations, values)

@@ -16,9 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db import engine, metadata
+from actions.db import insert_row, metadata, update_row
 from actions.settings import settings
 from actions.webhook import Delivery, Webhook, deliver
 
@@ -77,40 +76,26 @@ async def _send(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str,
 
 
 def _insert(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str) -> int | None:
-    try:
-        with engine().begin() as connection:
-            result = connection.execute(
-                notifications.insert().values(
-                    kind=kind,
-                    ref_id=ref_id,
-                    sender_id=sender_id,
-                    target=webhook.target,
-                    status="pending",
-                    attempts=0,
-                    created_at=datetime.now(timezone.utc),
-                )
-            )
-        return result.inserted_primary_key[0]
-    except SQLAlchemyError:
-        logger.exception("could not record a %s notification; sending it anyway", kind)
-        return None
+    values = {
+        "kind": kind,
+        "ref_id": ref_id,
+        "sender_id": sender_id,
+        "target": webhook.target,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": datetime.now(timezone.utc),
+    }
+    return insert_row(notifications, values)  # None: logged, and the notification is sent anyway
 
 
 def _finish(row: int, delivery: Delivery) -> None:
-    try:
-        with engine().begin() as connection:
-            connection.execute(
-                notifications.update()
-                .where(notifications.c.id == row)
-                .values(
-                    status="sent" if delivery.delivered else "failed",
-                    attempts=delivery.attempts,
-                    last_error=delivery.error or None,
-                    finished_at=datetime.now(timezone.utc),
-                )
-            )
-    except SQLAlchemyError:
-        logger.exception("could not record the outcome of notification %d", row)
+    values = {
+        "status": "sent" if delivery.delivered else "failed",
+        "attempts": delivery.attempts,
+        "last_error": delivery.error or None,
+        "finished_at": datetime.now(timezone.utc),
+    }
+    update_row(notifications, row, values)
 
 
 def red_flag_payload(escalation_id: int | None, sender_id: str, severity: str, flags: list[str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import booking, notify, settings
-from actions.booking_store import store_booking
+from actions.request_store import store_booking
 from actions.triage import ActionEscalateRedFlag
 from actions.webhook import Webhook, deliver, parse_webhook, signature
 

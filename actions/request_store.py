@@ -1,21 +1,17 @@
-"""Booking requests, stored beside the conversations (DATABASE_URL) with a status
-staff and the delivery to the clinic's booking system move along:
-new -> sent | failed (webhook), or new until staff handle it -> handled."""
+"""Patients' requests for staff, stored beside the conversations (DATABASE_URL):
+booking requests, with a status staff and the delivery to the clinic's booking
+system move along (new -> sent | failed by the webhook; handled by staff), and
+requests to move or cancel an appointment (new -> handled)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db import engine, metadata
-from actions.settings import settings
-from assistant.dburl import safe_url
+from actions.db import insert_row, metadata, update_row
 
-logger = logging.getLogger(__name__)
 STATUSES = ("new", "sent", "failed", "handled")
 
 bookings = Table(
@@ -53,26 +49,31 @@ class BookingRequest:
 def store_booking(request: BookingRequest) -> int | None:
     """Store a new request; its id, or None (and an error in the log) if the database fails."""
     now = datetime.now(timezone.utc)
-    try:
-        with engine().begin() as connection:
-            result = connection.execute(
-                bookings.insert().values(**request.__dict__, status="new", created_at=now, updated_at=now)
-            )
-        return result.inserted_primary_key[0]
-    except SQLAlchemyError:
-        logger.exception("could not store a booking request in %s", safe_url(settings().database_url))
-        return None
+    return insert_row(bookings, {**request.__dict__, "status": "new", "created_at": now, "updated_at": now})
 
 
 def set_booking_status(booking_id: int, status: str) -> None:
     if status not in STATUSES:
         raise ValueError(f"unknown booking status {status!r}")
-    try:
-        with engine().begin() as connection:
-            connection.execute(
-                bookings.update()
-                .where(bookings.c.id == booking_id)
-                .values(status=status, updated_at=datetime.now(timezone.utc))
-            )
-    except SQLAlchemyError:
-        logger.exception("could not set booking request %d to %s", booking_id, status)
+    update_row(bookings, booking_id, {"status": status, "updated_at": datetime.now(timezone.utc)})
+
+
+change_requests = Table(
+    "change_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("patient_name", String(255), nullable=False),
+    Column("contact", String(255), nullable=False),
+    Column("details", Text, nullable=False),  # which appointment, and what they want
+    Column("status", String(16), nullable=False, index=True),  # new | handled
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def store_change_request(sender_id: str, patient_name: str, contact: str, details: str) -> int | None:
+    """Store a request to move or cancel an appointment; its id, or None if the database fails."""
+    now = datetime.now(timezone.utc)
+    values = {"sender_id": sender_id, "patient_name": patient_name, "contact": contact, "details": details}
+    return insert_row(change_requests, {**values, "status": "new", "created_at": now, "updated_at": now})
