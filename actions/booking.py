@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from abc import ABC, abstractmethod
 from datetime import date, datetime, time
 from typing import Any
 
@@ -24,7 +25,6 @@ from actions.forms import (
     FAILURES_SLOT,
     MAX_FAILURES,
     PatientFormValidation,
-    is_interruption,
     latest_intent,
     latest_text,
     question_answered,
@@ -158,7 +158,7 @@ class ValidateBookingForm(PatientFormValidation):
         kind = "new" if NEW.search(text) else "returning" if RETURNING.search(text) else None
         if self.answer(tracker, "booking_patient_type") is not None:
             return {"booking_patient_type": kind}
-        if kind and tracker.get_slot("booking_patient_type") is None and not is_interruption(tracker):
+        if kind and self.may_prefill(tracker, "booking_patient_type"):
             return {"booking_patient_type": kind}
         return {}
 
@@ -260,30 +260,41 @@ class ActionAskBookingConfirmed(Action):
         return []
 
 
-class ActionStartBooking(Action):
-    """Before the form starts or resumes: the consent, screening and summary are asked afresh."""
+class StartPatientForm(Action, ABC):
+    """Before a form starts or resumes: consent, screening and summary are asked afresh."""
 
+    intro = "utter_booking_intro"
+    resume = "utter_booking_resume"
+
+    @abstractmethod
     def name(self) -> str:
-        return "action_start_booking"
+        """action_start_<form>; abstract, so the action server does not register this base class."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         resuming = any(tracker.get_slot(slot) is not None for slot in FORM_SLOTS[:5])
-        dispatcher.utter_message(response="utter_booking_resume" if resuming else "utter_booking_intro")
+        dispatcher.utter_message(response=self.resume if resuming else self.intro)
         # requested_slot too: the message that (re)starts the form answers no earlier question.
         return [SlotSet(slot, None) for slot in (*ASKED_EACH_TIME, "requested_slot")]
 
 
-class ActionStopBooking(Action):
+class ActionStartBooking(StartPatientForm):
     def name(self) -> str:
-        return "action_stop_booking"
+        return "action_start_booking"
+
+
+class ActionStopForm(Action):
+    """Leaving a patient form: nothing is sent, and its answers are forgotten."""
+
+    def name(self) -> str:
+        return "action_stop_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_booking_stopped")
+        dispatcher.utter_message(response="utter_form_stopped")
         return reset_form()
 
 
 def reset_form() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, FAILURES_SLOT, "requested_slot")]
+    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "change_details", FAILURES_SLOT, "requested_slot")]
 
 
 class ActionSubmitBooking(Action):

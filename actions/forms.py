@@ -104,6 +104,14 @@ class PatientFormValidation(FormValidationAction, ABC):
     def requested(self, tracker: Tracker, slot: str) -> bool:
         return tracker.get_slot("requested_slot") == slot
 
+    def may_prefill(self, tracker: Tracker, slot: str) -> bool:
+        """A value for `slot` may be taken from a message that did not answer a question about it:
+        the message that started the form ("I can't make Thursday at 3, my name is Ana"), or any
+        later answer, unless the message was an interruption or the slot is filled already."""
+        if tracker.get_slot(slot) is not None:
+            return False
+        return tracker.get_slot(REQUESTED_SLOT) is None or not is_interruption(tracker)
+
     def answer(self, tracker: Tracker, slot: str) -> str | None:
         """The latest message, if it answers the question about `slot`."""
         if not self.requested(tracker, slot) or is_interruption(tracker):
@@ -144,7 +152,7 @@ class PatientFormValidation(FormValidationAction, ABC):
         if answer is not None:
             return {"patient_name": answer}
         # "I'd like to book, my name is Ana Lopez": used without asking.
-        if tracker.get_slot("patient_name") is None and not is_interruption(tracker):
+        if self.may_prefill(tracker, "patient_name"):
             found = re.search(r"\bmy name(?: is|'s)\s+([^\W\d_]+(?: [^\W\d_]+){0,3})", latest_text(tracker), re.I)
             if found:
                 return {"patient_name": found.group(1)}
@@ -168,7 +176,7 @@ class PatientFormValidation(FormValidationAction, ABC):
         answer = self.answer(tracker, "patient_contact")
         if answer is not None:
             return {"patient_contact": find_contact(answer) or answer}
-        if tracker.get_slot("patient_contact") is None and not is_interruption(tracker):
+        if self.may_prefill(tracker, "patient_contact"):
             found = find_contact(latest_text(tracker))
             if found:
                 return {"patient_contact": found}

@@ -26,6 +26,7 @@ from actions.booking import (
 )
 from actions.booking_time import Preferred, parse_preferred
 from actions.contact import Contact, ContactError, read_contact
+from actions.reschedule import ActionSubmitReschedule, ValidateRescheduleForm
 from assistant.profile import parse_profile
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -323,3 +324,42 @@ def test_payloads_keep_personal_details_out_of_the_staff_notification() -> None:
     request = BookingRequest("p", "Maria Lopez", "+12125550182", "phone", "2026-12-01/15:00", "Tue", "new", "x", None)
     assert "Maria" not in json.dumps(staff_payload(7, request))
     assert booking_payload(7, request, parse_profile(HOURS))["patient"]["name"] == "Maria Lopez"
+
+
+# -- requests to move or cancel an appointment ---------------------------------------------------
+
+
+async def validate_change(tracker: Tracker, domain: dict[str, Any]) -> tuple[list[dict], list[str]]:
+    dispatcher = CollectingDispatcher()
+    events = await ValidateRescheduleForm().run(dispatcher, tracker, domain)
+    return events, [m.get("text") or m.get("response") for m in dispatcher.messages]
+
+
+async def test_the_appointment_named_in_the_first_message_is_used(clinic: None, domain: dict[str, Any]) -> None:
+    text = "I can't make my appointment on Thursday at 3pm anymore, can we move it?"
+    events, _ = await validate_change(form_tracker(text, "reschedule_cancel", None), domain)
+    assert events == [SlotSet("change_details", text)]
+
+
+async def test_a_bare_yes_does_not_say_which_appointment(clinic: None, domain: dict[str, Any]) -> None:
+    events, said = await validate_change(form_tracker("yes", "affirm", "change_details"), domain)
+    assert events == [SlotSet("change_details", None), SlotSet("form_failures", {"change_details": 1})]
+    assert said == ["Which appointment is it (day and time), and would you like to cancel it or move it?"]
+
+
+async def test_a_change_request_is_stored_for_staff(clinic: None, database: Path, domain: dict[str, Any]) -> None:
+    slots = {
+        "patient_name": "Lucy Hart",
+        "patient_contact": "lucy@example.com",
+        "change_details": "Thursday 3pm, please move it to Friday",
+        "contact_consent": True,
+    }
+    dispatcher = CollectingDispatcher()
+    events = await ActionSubmitReschedule().run(dispatcher, form_tracker("yes", "affirm", None, slots), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_change_requested"]
+    assert SlotSet("change_details", None) in events
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT sender_id, patient_name, contact, details, status FROM change_requests")
+        assert rows.fetchall() == [
+            ("patient-3", "Lucy Hart", "lucy@example.com", "Thursday 3pm, please move it to Friday", "new")
+        ]
