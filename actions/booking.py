@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -309,7 +309,7 @@ class ActionSubmitBooking(Action):
             return reset_form()
         failures = tracker.get_slot(FAILURES_SLOT) or {}
         if any(n >= MAX_FAILURES for n in failures.values()):
-            return reset_form()  # the form already offered staff (utter_form_too_many_tries)
+            return [*reset_form(), FollowupAction("utter_offer_handoff")]  # after utter_form_too_many_tries
         if tracker.get_slot("booking_confirmed") is not True:
             dispatcher.utter_message(response="utter_human_handoff")
             return reset_form()

@@ -77,3 +77,22 @@ def store_change_request(sender_id: str, patient_name: str, contact: str, detail
     now = datetime.now(timezone.utc)
     values = {"sender_id": sender_id, "patient_name": patient_name, "contact": contact, "details": details}
     return insert_row(change_requests, {**values, "status": "new", "created_at": now, "updated_at": now})
+
+
+handoff_requests = Table(
+    "handoff_requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("channel", String(64)),  # where the patient wrote from: staff replies go back there
+    Column("status", String(16), nullable=False, index=True),  # waiting | resumed (by staff or timeout)
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def store_handoff(sender_id: str, channel: str | None) -> int | None:
+    """Store a patient's wish to talk to staff; its id, or None if the database fails."""
+    now = datetime.now(timezone.utc)
+    values = {"sender_id": sender_id, "channel": channel, "status": "waiting", "created_at": now, "updated_at": now}
+    return insert_row(handoff_requests, values)

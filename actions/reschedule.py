@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -70,7 +70,7 @@ class ActionSubmitReschedule(Action):
             return reset
         failures = tracker.get_slot(FAILURES_SLOT) or {}
         if any(n >= MAX_FAILURES for n in failures.values()):
-            return reset  # the form already offered staff
+            return [*reset, FollowupAction("utter_offer_handoff")]  # after utter_form_too_many_tries
         request_id = await asyncio.to_thread(
             store_change_request,
             tracker.sender_id,

@@ -2,7 +2,9 @@
 
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
-instead, so it never appears in the process list.
+instead, so it never appears in the process list. It also installs the
+measured speedups (assistant/speedups.py) and the hand-off rules for paused
+conversations (assistant/handoff.py).
 
     RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
 """
@@ -19,9 +21,10 @@ def main() -> None:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
     from rasa.__main__ import main as rasa_main
 
-    from assistant import speedups
+    from assistant import handoff, speedups
 
     speedups.install()
+    handoff.install()
     sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
     rasa_main()
 

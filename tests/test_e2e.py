@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from actions import db, settings
 from actions.topics import SUGGESTION_LABELS
 from tests.conftest import ROOT
-from tools import servers
+from tools import handoff, servers
 from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
@@ -110,7 +111,9 @@ def test_gibberish_gets_suggestions_then_a_staff_offer(stack: servers.Stack, ans
     second = say(stack, sender, "qwop fnord")
     assert texts(second) == [answers["utter_offer_staff"]]
     assert [b["payload"] for b in second[0]["buttons"]] == ["/affirm", "/deny"]
-    assert texts(say(stack, sender, "/affirm")) == [answers["utter_human_handoff"]]
+    reply = texts(say(stack, sender, "/affirm"))
+    assert reply[0].startswith("I've asked our staff to join this chat.")
+    assert reply[1] == answers["utter_handoff_waiting"]
 
 
 def test_the_conversation_is_stored_in_the_database(stack: servers.Stack) -> None:
@@ -217,6 +220,34 @@ def test_a_red_flag_mid_booking_pauses_the_form(stack: servers.Stack, answers: d
     assert reply == [answers["utter_red_flag_urgent"], answers["utter_ask_continue_booking"]]
     tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
     assert tracker["active_loop"] == {} and tracker["slots"]["red_flag_severity"] == "urgent"
+
+
+def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
+    stack: servers.Stack, answers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = "handoff-" + uuid.uuid4().hex
+    assert texts(say(stack, sender, "can I talk to a person?"))[-1] == answers["utter_offer_handoff"]
+    reply = texts(say(stack, sender, "yes"))
+    assert reply[0].startswith("I've asked our staff to join this chat.")
+    assert say(stack, sender, "how much does it cost?") == []  # stored for staff, not answered
+    assert texts(say(stack, sender, "I wet myself and didn't notice")) == [answers["utter_red_flag_emergency"]]
+    assert say(stack, sender, "hello?") == []  # still paused after the red flag
+    monkeypatch.setenv("RASA_URL", stack.url)
+    monkeypatch.setenv("RASA_TOKEN", stack.token)
+    monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    settings.settings.cache_clear()
+    db.engine.cache_clear()
+    try:
+        assert [row.sender_id for row in handoff.waiting() if row.sender_id == sender] == [sender]
+        handoff.reply(sender, "Hi, this is Anna from the front desk.")
+        handoff.resume(sender)
+        assert [row.sender_id for row in handoff.waiting() if row.sender_id == sender] == []
+    finally:
+        settings.settings.cache_clear()
+        db.engine.cache_clear()
+    tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
+    assert "Hi, this is Anna from the front desk." in [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
+    assert texts(say(stack, sender, "what is sciatica exactly?")) == [answers["utter_sciatica_definition"]]
 
 
 def test_the_emergency_text_does_not_need_the_action_server(

@@ -36,6 +36,8 @@ EXPLAINED = {
     UNUSED.format("utter_booking_resume"): "sent by action_start_booking when the form resumes",
     UNUSED.format("utter_form_stopped"): "sent by action_stop_form",
     UNUSED.format("utter_reschedule_intro"): "sent by action_start_reschedule",
+    UNUSED.format("utter_handoff_waiting"): "sent by action_handoff_to_staff",
+    UNUSED.format("utter_human_handoff"): "sent by action_submit_booking when a request cannot be completed",
     UNUSED.format("utter_change_requested"): "sent by action_submit_reschedule",
     UNUSED.format("utter_ask_change_details"): "the change request form asks for its slot with it",
     UNUSED.format("utter_booking_requested"): "sent by action_submit_booking",

@@ -1,0 +1,64 @@
+"""Hand-off to staff, on the Rasa server's side.
+
+`action_handoff_to_staff` pauses the conversation (Rasa's ConversationPaused):
+Rasa then stores the patient's messages without answering them. Two things
+Rasa does not do, and a clinic needs:
+- red flags are always answered, paused or not (the NLU detector has already
+  set the intent; the triage rules answer and escalate);
+- a pause ends by itself after HANDOFF_TIMEOUT_MINUTES (default 120) without a
+  staff reply, so a patient is not left talking to nobody.
+Staff resume the bot earlier by appending a `resume` event (Rasa's HTTP API).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import ConversationPaused, ConversationResumed
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+ALWAYS_ANSWERED = frozenset({"red_flag_emergency", "red_flag_urgent"})
+_original = MessageProcessor._should_handle_message
+
+
+def timeout_seconds() -> float:
+    raw = os.environ.get("HANDOFF_TIMEOUT_MINUTES", "").strip()
+    try:
+        minutes = float(raw) if raw else 120.0
+    except ValueError:
+        raise ValueError(f"HANDOFF_TIMEOUT_MINUTES must be a number of minutes, got {raw!r}") from None
+    if minutes <= 0:
+        raise ValueError("HANDOFF_TIMEOUT_MINUTES must be more than 0")
+    return minutes * 60
+
+
+def paused_since(tracker: DialogueStateTracker) -> float | None:
+    """When the current pause began (a timestamp), or None when the conversation is not paused."""
+    if not tracker.is_paused():
+        return None
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return event.timestamp
+    return None
+
+
+def should_handle_message(tracker: DialogueStateTracker, timeout: float, now: float | None = None) -> bool:
+    """Rasa's rule (not paused, or a restart), plus: red flags while paused, and an expired pause."""
+    if _original(tracker):
+        return True
+    intent = (tracker.latest_message.intent if tracker.latest_message else {}).get(INTENT_NAME_KEY)
+    if intent in ALWAYS_ANSWERED:
+        return True
+    since = paused_since(tracker)
+    if since is not None and (now or time.time()) - since > timeout:
+        tracker.update(ConversationResumed())  # saved with the message by Rasa's processor
+        return True
+    return False
+
+
+def install() -> None:
+    timeout = timeout_seconds()  # a bad value stops the server at start, not at a patient's message
+    MessageProcessor._should_handle_message = staticmethod(lambda tracker: should_handle_message(tracker, timeout))

@@ -1,0 +1,92 @@
+"""Hand-off to staff: the action's exact events, when staff are said to be around, and the
+Rasa server's handling of paused conversations (red flags answered, pauses that expire)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted as SdkActionExecuted
+from rasa_sdk.events import ConversationPaused as SdkConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.booking import reset_form
+from actions.handoff import ActionHandoffToStaff, staff_availability
+from assistant import handoff
+from assistant.profile import parse_profile
+
+NEW_YORK = ZoneInfo("America/New_York")
+CLINIC = parse_profile(
+    {"name": "Test Clinic", "opening_hours": {"monday": ["09:00-17:00"], "wednesday": ["09:00-12:00"]}}
+)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 11, 30, 10, 0, tzinfo=NEW_YORK), "The clinic is open now"),
+        (datetime(2026, 11, 30, 7, 0, tzinfo=NEW_YORK), "opens today at 09:00"),
+        (datetime(2026, 11, 30, 18, 0, tzinfo=NEW_YORK), "opens on Wednesday at 09:00"),
+        (datetime(2026, 12, 1, 12, 0, tzinfo=NEW_YORK), "opens tomorrow at 09:00"),
+    ],
+)
+def test_the_patient_is_told_when_staff_are_around(now: datetime, expected: str) -> None:
+    assert expected in staff_availability(CLINIC, now)
+
+
+def test_without_opening_hours_no_time_is_promised() -> None:
+    assert staff_availability(parse_profile({"name": "x"}), datetime.now(NEW_YORK)) == (
+        "They'll reply here as soon as they can."
+    )
+
+
+async def test_the_action_records_notifies_and_pauses(database: Path, domain: dict[str, Any]) -> None:
+    events = [{"event": "user", "text": "yes", "input_channel": "socketio"}]
+    tracker = Tracker("patient-8", {}, {"text": "yes"}, events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    result = await ActionHandoffToStaff().run(dispatcher, tracker, domain)
+    assert result == [*reset_form(), SdkConversationPaused(), SdkActionExecuted("action_listen")]
+    assert dispatcher.messages[0]["text"].startswith("I've asked our staff to join this chat.")
+    assert dispatcher.messages[1]["response"] == "utter_handoff_waiting"
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT sender_id, channel, status FROM handoff_requests").fetchall()
+    assert rows == [("patient-8", "socketio", "waiting")]
+
+
+def paused_tracker(intent: str, paused_at: float) -> DialogueStateTracker:
+    tracker = DialogueStateTracker("patient-8", slots=[])
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(ConversationPaused(timestamp=paused_at))
+    tracker.update(UserUttered("some text", intent={"name": intent, "confidence": 1.0}))
+    return tracker
+
+
+def test_paused_conversations_answer_only_red_flags() -> None:
+    now = 1_000_000.0
+    assert handoff.should_handle_message(paused_tracker("red_flag_emergency", now - 60), 3600, now)
+    assert handoff.should_handle_message(paused_tracker("red_flag_urgent", now - 60), 3600, now)
+    quiet = paused_tracker("cost_insurance", now - 60)
+    assert not handoff.should_handle_message(quiet, 3600, now)
+    assert quiet.is_paused()
+
+
+def test_a_pause_without_a_staff_reply_ends_after_the_timeout() -> None:
+    now = 1_000_000.0
+    tracker = paused_tracker("cost_insurance", now - 3601)
+    assert handoff.should_handle_message(tracker, 3600, now)
+    assert isinstance(tracker.events[-1], ConversationResumed) and not tracker.is_paused()
+
+
+def test_the_timeout_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDOFF_TIMEOUT_MINUTES", "soon")
+    with pytest.raises(ValueError, match="HANDOFF_TIMEOUT_MINUTES"):
+        handoff.timeout_seconds()
+    monkeypatch.setenv("HANDOFF_TIMEOUT_MINUTES", "30")
+    assert handoff.timeout_seconds() == 1800
