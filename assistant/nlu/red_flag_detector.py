@@ -19,7 +19,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -39,6 +38,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from assistant.nlu import artefacts
 from assistant.triage.detector import RedFlagDetector, default_detector
 from assistant.triage.safety_net import TRAINING_PATH, SafetyNet, training_set
 
@@ -97,8 +97,7 @@ class RedFlagDetectorComponent(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         ordinary = [e.get(TEXT) for e in training_data.intent_examples if e.get(TEXT)]
         self.safety_net = SafetyNet.train(*training_set(ordinary, self._examples_path(self.config)))
-        with self._model_storage.write_to(self._resource) as path:
-            joblib.dump(self.safety_net, path / SAFETY_NET_FILE)
+        artefacts.save(self._model_storage, self._resource, SAFETY_NET_FILE, self.safety_net)
         return self._resource
 
     @classmethod
@@ -110,13 +109,10 @@ class RedFlagDetectorComponent(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> RedFlagDetectorComponent:
-        try:
-            with model_storage.read_from(resource) as path:
-                safety_net = joblib.load(path / SAFETY_NET_FILE)
-        except (ValueError, FileNotFoundError):
+        safety_net = artefacts.load(model_storage, resource, SAFETY_NET_FILE)
+        if safety_net is None:
             # Screening still runs on the lexicon alone; say so loudly, it is a weaker screen.
             logger.error("RedFlagDetectorComponent: the model has no trained safety net; lexicon only")
-            safety_net = None
         return cls(config, model_storage, resource, default_detector(), safety_net)
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import joblib
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -25,6 +24,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
+
+from assistant.nlu import artefacts
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_classifier.joblib"
@@ -90,8 +91,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         self.model = self._new_pipeline()
         self.model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
-        with self._model_storage.write_to(self._resource) as path:
-            joblib.dump(self.model, path / MODEL_FILE)
+        artefacts.save(self._model_storage, self._resource, MODEL_FILE, self.model)
         return self._resource
 
     @classmethod
@@ -103,12 +103,9 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> TfidfIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as path:
-                model = joblib.load(path / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
+        model = artefacts.load(model_storage, resource, MODEL_FILE)
+        if model is None:
             logger.warning("TfidfIntentClassifier has no trained model; it will not classify.")
-            model = None
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:
