@@ -40,6 +40,9 @@ QUESTION = re.compile(
 YES = re.compile(r"^\s*(y|yes|yeah|yep|yup|sure|ok|okay|fine|of course|please do|go ahead|correct|right)\b", re.I)
 NO = re.compile(r"^\s*(n|no|nope|nah|not really|don't|do not|never)\b", re.I)
 NAME_INTRO = re.compile(r"\b(?:my name is|my name's|name is|i am|i'm|im|this is|it's|its|call me)\s+(.+)$", re.I)
+NOT_A_NAME = frozenset(
+    {"yes", "yeah", "yep", "no", "nope", "ok", "okay", "sure", "hi", "hello", "hey", "thanks", "why"}
+)
 NAME_CHARACTERS = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
 
 
@@ -90,6 +93,8 @@ def clean_name(text: str) -> str | None:
     name = (found.group(1) if found else text).strip(" .,!;:\"'")
     name = re.sub(r"\s+", " ", name)
     if not name or len(name) > 80 or len(name.split()) > 6 or not NAME_CHARACTERS.match(name):
+        return None
+    if name.lower() in NOT_A_NAME:
         return None
     return name
 

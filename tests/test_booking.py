@@ -363,3 +363,45 @@ async def test_a_change_request_is_stored_for_staff(clinic: None, database: Path
         assert rows.fetchall() == [
             ("patient-3", "Lucy Hart", "lucy@example.com", "Thursday 3pm, please move it to Friday", "new")
         ]
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "expected"),
+    [
+        ("patient_name", "my name is Ana Lopez", "inform", "Ana Lopez"),
+        ("patient_name", "Liam O'Connor", "inform", "Liam O'Connor"),
+        ("patient_name", "José Núñez", "inform", "José Núñez"),
+        ("patient_name", "12345", "inform", None),
+        ("patient_name", "Ana", "inform", "Ana"),  # one name is enough; the summary lets them fix it
+        ("patient_name", "ok", "affirm", None),
+        ("booking_patient_type", "I've been before", "inform", "returning"),
+        ("booking_patient_type", "first time", "inform", "new"),
+        ("booking_patient_type", "maybe", "inform", None),
+        ("booking_reason", "skip", "inform", ""),
+        ("booking_reason", "pain down my left leg", "sciatica_symptoms", "pain down my left leg"),
+        ("contact_consent", "sure", "affirm", True),
+        ("contact_consent", "hmm", "out_of_scope", None),
+        ("booking_time", "tmrw 10am", "inform", "2026-11-26/10:00"),
+    ],
+)
+async def test_every_question_takes_good_answers_and_refuses_bad_ones(
+    clinic: None,
+    domain: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    slot: str,
+    text: str,
+    intent: str,
+    expected: Any,
+) -> None:
+    monkeypatch.setattr("actions.booking.clinic_now", lambda profile: NOW)
+    events, _ = await validate(form_tracker(text, intent, slot), domain)
+    assert events[0] == SlotSet(slot, expected)
+
+
+async def test_five_pm_is_outside_hours_that_end_at_five(
+    clinic: None, domain: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("actions.booking.clinic_now", lambda profile: NOW)
+    events, said = await validate(form_tracker("tuesday at 5pm", "inform", "booking_time"), domain)
+    assert events[0] == SlotSet("booking_time", None)
+    assert said == ["The clinic isn't open then. On Tuesdays it's open 09:00-17:00. What time would suit you?"]

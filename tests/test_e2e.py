@@ -213,6 +213,17 @@ def test_a_booking_request_ends_in_the_database(stack: servers.Stack, answers: d
     assert preferred.endswith("/12:00/17:00")
 
 
+def test_three_bad_numbers_offer_staff(stack: servers.Stack, answers: dict[str, str]) -> None:
+    sender = "book-bad-" + uuid.uuid4().hex
+    say(stack, sender, "I want to book")
+    say(stack, sender, "Bob Stone")
+    assert texts(say(stack, sender, "123"))[0].startswith("That number looks too short")
+    assert texts(say(stack, sender, "555"))[0].startswith("That number looks too short")
+    assert texts(say(stack, sender, "12")) == [answers["utter_form_too_many_tries"], answers["utter_offer_handoff"]]
+    reply = texts(say(stack, sender, "yes"))
+    assert reply[0].startswith("I've asked our staff to join this chat.")
+
+
 def test_a_red_flag_mid_booking_pauses_the_form(stack: servers.Stack, answers: dict[str, str]) -> None:
     sender = "book-flag-" + uuid.uuid4().hex
     say(stack, sender, "I want to book")
