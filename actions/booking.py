@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from abc import ABC, abstractmethod
 from datetime import date, datetime, time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -25,9 +24,11 @@ from actions.forms import (
     FAILURES_SLOT,
     MAX_FAILURES,
     PatientFormValidation,
+    StartPatientForm,
     latest_intent,
     latest_text,
     question_answered,
+    reset_form,
     yes_or_no,
 )
 from actions.notify import in_background, notify_staff
@@ -36,18 +37,6 @@ from actions.settings import settings
 from actions.webhook import deliver
 from assistant.profile import WEEKDAYS, ClinicProfile
 
-FORM_SLOTS = (
-    "patient_name",
-    "patient_contact",
-    "booking_time",
-    "booking_patient_type",
-    "booking_reason",
-    "contact_consent",
-    "booking_screening",
-    "booking_confirmed",
-)
-# Asked again every time the form starts or resumes: a stale "yes" must not send a request.
-ASKED_EACH_TIME = ("contact_consent", "booking_screening", "booking_confirmed", FAILURES_SLOT)
 NEW = re.compile(r"\b(new|first (time|visit)|never (been|had|visited)|not been|haven't been|nevr)\b", re.I)
 RETURNING = re.compile(
     r"\b(returning|existing|been (there |here |in )?before|came (in|before)|had (a |some )?(session|treatment)s? "
@@ -260,41 +249,13 @@ class ActionAskBookingConfirmed(Action):
         return []
 
 
-class StartPatientForm(Action, ABC):
-    """Before a form starts or resumes: consent, screening and summary are asked afresh."""
-
+class ActionStartBooking(StartPatientForm):
     intro = "utter_booking_intro"
     resume = "utter_booking_resume"
+    answers = ("patient_name", "patient_contact", "booking_time", "booking_patient_type", "booking_reason")
 
-    @abstractmethod
-    def name(self) -> str:
-        """action_start_<form>; abstract, so the action server does not register this base class."""
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        resuming = any(tracker.get_slot(slot) is not None for slot in FORM_SLOTS[:5])
-        dispatcher.utter_message(response=self.resume if resuming else self.intro)
-        # requested_slot too: the message that (re)starts the form answers no earlier question.
-        return [SlotSet(slot, None) for slot in (*ASKED_EACH_TIME, "requested_slot")]
-
-
-class ActionStartBooking(StartPatientForm):
     def name(self) -> str:
         return "action_start_booking"
-
-
-class ActionStopForm(Action):
-    """Leaving a patient form: nothing is sent, and its answers are forgotten."""
-
-    def name(self) -> str:
-        return "action_stop_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_form_stopped")
-        return reset_form()
-
-
-def reset_form() -> list[EventType]:
-    return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "change_details", FAILURES_SLOT, "requested_slot")]
 
 
 class ActionSubmitBooking(Action):

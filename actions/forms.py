@@ -14,7 +14,7 @@ import re
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
@@ -26,6 +26,21 @@ from actions.topics import SUGGESTION_LABELS
 
 MAX_FAILURES = 3
 FAILURES_SLOT = "form_failures"
+# Every patient form's answers (domain.yml: booking_form, reschedule_form), forgotten together when a
+# form ends, is left, or staff take over.
+FORM_ANSWERS = (
+    "patient_name",
+    "patient_contact",
+    "booking_time",
+    "booking_patient_type",
+    "booking_reason",
+    "change_details",
+    "contact_consent",
+    "booking_screening",
+    "booking_confirmed",
+)
+# Asked again every time a form starts or resumes: a stale "yes" must not send a request.
+ASKED_EACH_TIME = ("contact_consent", "booking_screening", "booking_confirmed", FAILURES_SLOT)
 # Always an interruption, whatever the form asked.
 ALWAYS_INTERRUPT = frozenset({"red_flag_emergency", "red_flag_urgent"})
 # An interruption when the classifier is fairly sure ("Bob Stone" is a name, not "stop").
@@ -210,3 +225,36 @@ class PatientFormValidation(FormValidationAction, ABC):
         if value is None:
             return self.failed(tracker, dispatcher, "contact_consent", "Please answer yes or no.")
         return {"contact_consent": bool(value)}
+
+
+def reset_form() -> list[EventType]:
+    return [SlotSet(slot, None) for slot in (*FORM_ANSWERS, FAILURES_SLOT, REQUESTED_SLOT)]
+
+
+class StartPatientForm(Action, ABC):
+    """Before a form starts or resumes: consent, screening and summary are asked afresh."""
+
+    intro: str  # the response that introduces the form
+    resume: str  # ... or says it carries on, when some of `answers` are already given
+    answers: tuple[str, ...]
+
+    @abstractmethod
+    def name(self) -> str:
+        """action_start_<form>; abstract, so the action server does not register this base class."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        resuming = any(tracker.get_slot(slot) is not None for slot in self.answers)
+        dispatcher.utter_message(response=self.resume if resuming else self.intro)
+        # requested_slot too: the message that (re)starts the form answers no earlier question.
+        return [SlotSet(slot, None) for slot in (*ASKED_EACH_TIME, REQUESTED_SLOT)]
+
+
+class ActionStopForm(Action):
+    """Leaving a patient form: nothing is sent, and its answers are forgotten."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_form_stopped")
+        return reset_form()

@@ -13,7 +13,8 @@ from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import clinic_now, reset_form
+from actions.booking import clinic_now
+from actions.forms import reset_form
 from actions.notify import notify_staff
 from actions.request_store import store_handoff
 from actions.settings import settings

@@ -10,19 +10,18 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking import StartPatientForm, clinic_now
+from actions.booking import clinic_now
 from actions.booking_time import parse_preferred
-from actions.forms import FAILURES_SLOT, MAX_FAILURES, PatientFormValidation, latest_text
+from actions.forms import FAILURES_SLOT, MAX_FAILURES, PatientFormValidation, StartPatientForm, latest_text, reset_form
 from actions.notify import notify_staff
 from actions.request_store import store_change_request
 from actions.settings import settings
 
 BARE_ANSWER = re.compile(r"^\s*(yes|yeah|yep|no|nope|ok|okay|sure|fine|please)\W*$", re.I)
-FORM_SLOTS = ("patient_name", "patient_contact", "change_details", "contact_consent")
 
 
 class ValidateRescheduleForm(PatientFormValidation):
@@ -52,8 +51,8 @@ class ValidateRescheduleForm(PatientFormValidation):
 
 
 class ActionStartReschedule(StartPatientForm):
-    intro = "utter_reschedule_intro"
-    resume = "utter_reschedule_intro"
+    intro = resume = "utter_reschedule_intro"
+    answers = ("patient_name", "patient_contact", "change_details")
 
     def name(self) -> str:
         return "action_start_reschedule"
@@ -64,7 +63,7 @@ class ActionSubmitReschedule(Action):
         return "action_submit_reschedule"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset = [SlotSet(slot, None) for slot in (*FORM_SLOTS, FAILURES_SLOT, "requested_slot")]
+        reset = reset_form()
         if tracker.get_slot("contact_consent") is False:
             dispatcher.utter_message(response="utter_booking_no_consent")
             return reset

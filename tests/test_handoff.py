@@ -17,7 +17,7 @@ from rasa_sdk.events import ActionExecuted as SdkActionExecuted
 from rasa_sdk.events import ConversationPaused as SdkConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking import reset_form
+from actions.forms import reset_form
 from actions.handoff import ActionHandoffToStaff, staff_availability
 from assistant import handoff
 from assistant.profile import parse_profile
