@@ -27,6 +27,7 @@ def banner(stack: servers.Stack, ready_s: float) -> str:
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "me", "message": "what is sciatica?"}}'
   Website widget:   socket.io at {stack.url}/socket.io
+  Channels:         {", ".join(stack.channels)}   (messaging apps: README, "Channels")
   HTTP API:         {stack.url}/status?token=...   (token {token_note})
   Action server:    {stack.actions_url}/health
   Conversations:    {safe_url(stack.database_url)}

@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 
+sys.path.insert(0, str(ROOT))
+from assistant import channels  # noqa: E402
+
 
 class ServerError(RuntimeError):
     """A server did not start; the message says which and where its log is."""
@@ -84,6 +87,7 @@ class Stack:
     # Plain `rasa run` (no assistant.speedups): the benchmark's stock baseline.
     stock_server: bool = False
     token_file: Path | None = None  # where a generated token is kept (None: from RASA_TOKEN)
+    channels: list[str] = field(default_factory=list)  # enabled when the Rasa server started
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -163,6 +167,12 @@ def start_actions(stack: Stack) -> subprocess.Popen:
 
 
 def start_rasa(stack: Stack) -> subprocess.Popen:
+    # Beside the logs: var/credentials.yml for `make run`, the test's own folder for tests.
+    credentials = stack.log_dir.parent / "credentials.yml"
+    try:
+        stack.channels = channels.write_credentials(credentials, stack.env())
+    except channels.ChannelError as exc:
+        raise ServerError(str(exc)) from None
     if stack.stock_server:
         # The token is on the command line here, as stock Rasa takes it; benchmark only.
         launcher = [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", stack.token]
@@ -182,7 +192,7 @@ def start_rasa(stack: Stack) -> subprocess.Popen:
             "--endpoints",
             "endpoints.yml",
             "--credentials",
-            "credentials.yml",
+            str(credentials),
         ],
     )
 

@@ -1,0 +1,64 @@
+"""Channels from credentials.yml and the environment: unset messaging apps are left out,
+a half-configured one is a clear error, and the written file keeps its secrets private."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.channels import TEMPLATE, ChannelError, render, write_credentials
+
+TELEGRAM = {
+    "TELEGRAM_ACCESS_TOKEN": "123:abc",
+    "TELEGRAM_BOT_NAME": "clinic_bot",
+    "TELEGRAM_WEBHOOK_URL": "https://example.org/webhooks/telegram/webhook",
+}
+
+
+def template() -> dict:
+    return yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def test_without_variables_only_the_web_channels_run() -> None:
+    assert list(render(template(), {})) == ["rest", "socketio"]
+
+
+def test_a_configured_channel_is_filled_in() -> None:
+    channels = render(template(), TELEGRAM)
+    assert list(channels) == ["rest", "socketio", "telegram"]
+    assert channels["telegram"] == {
+        "access_token": "123:abc",
+        "verify": "clinic_bot",
+        "webhook_url": "https://example.org/webhooks/telegram/webhook",
+    }
+
+
+def test_every_messaging_app_can_be_switched_on() -> None:
+    env = {
+        **TELEGRAM,
+        "FACEBOOK_VERIFY_TOKEN": "v",
+        "FACEBOOK_APP_SECRET": "s",
+        "FACEBOOK_PAGE_ACCESS_TOKEN": "p",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_NUMBER": "whatsapp:+15550100",
+    }
+    channels = render(template(), env)
+    assert list(channels) == ["rest", "socketio", "telegram", "facebook", "twilio"]
+    assert channels["facebook"]["page-access-token"] == "p"
+    assert channels["twilio"]["twilio_number"] == "whatsapp:+15550100"
+
+
+def test_a_half_configured_channel_names_what_is_missing() -> None:
+    with pytest.raises(ChannelError, match="channel twilio: set TWILIO_AUTH_TOKEN, TWILIO_NUMBER"):
+        render(template(), {"TWILIO_ACCOUNT_SID": "AC1"})
+
+
+def test_the_written_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    target = tmp_path / "var" / "credentials.yml"
+    assert write_credentials(target, TELEGRAM) == ["rest", "socketio", "telegram"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert yaml.safe_load(target.read_text())["telegram"]["access_token"] == "123:abc"
