@@ -11,6 +11,8 @@ import yaml
 
 from assistant.channels import TEMPLATE, ChannelError, render, write_credentials
 
+FACEBOOK = "assistant.connectors.SignedFacebookInput"
+TWILIO = "assistant.connectors.SignedTwilioInput"
 TELEGRAM = {
     "TELEGRAM_ACCESS_TOKEN": "123:abc",
     "TELEGRAM_BOT_NAME": "clinic_bot",
@@ -45,15 +47,16 @@ def test_every_messaging_app_can_be_switched_on() -> None:
         "TWILIO_ACCOUNT_SID": "AC1",
         "TWILIO_AUTH_TOKEN": "t",
         "TWILIO_NUMBER": "whatsapp:+15550100",
+        "TWILIO_WEBHOOK_URL": "https://example.org/webhooks/twilio/webhook",
     }
     channels = render(template(), env)
-    assert list(channels) == ["rest", "socketio", "telegram", "facebook", "twilio"]
-    assert channels["facebook"]["page-access-token"] == "p"
-    assert channels["twilio"]["twilio_number"] == "whatsapp:+15550100"
+    assert list(channels) == ["rest", "socketio", "telegram", FACEBOOK, TWILIO]
+    assert channels[FACEBOOK]["page-access-token"] == "p"
+    assert channels[TWILIO]["twilio_number"] == "whatsapp:+15550100"
 
 
 def test_a_half_configured_channel_names_what_is_missing() -> None:
-    with pytest.raises(ChannelError, match="channel twilio: set TWILIO_AUTH_TOKEN, TWILIO_NUMBER"):
+    with pytest.raises(ChannelError, match="set TWILIO_AUTH_TOKEN, TWILIO_NUMBER, TWILIO_WEBHOOK_URL"):
         render(template(), {"TWILIO_ACCOUNT_SID": "AC1"})
 
 

@@ -1,0 +1,130 @@
+"""Rasa's Twilio and Messenger connectors, with what a clinic needs on top.
+
+- Twilio (SMS, WhatsApp): the X-Twilio-Signature is checked (Rasa's connector
+  does not), so a forged request is refused with 403 before anything is
+  stored; buttons become numbered options in one message, and a reply of just
+  that number is read as the button (the last options per sender are kept in
+  this process); a failed send is logged, not turned into a 500 for Twilio.
+- Messenger: a request without a valid X-Hub-Signature is refused with 403
+  (Rasa's connector answers 200 "not validated").
+Both keep their names, so the webhook paths stay /webhooks/twilio/webhook and
+/webhooks/facebook/webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.facebook import FacebookInput
+from rasa.core.channels.twilio import TwilioInput, TwilioOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+logger = logging.getLogger(__name__)
+
+
+def refuse_unsigned(blueprint: Blueprint, signed: Callable[[Request], bool], channel: str) -> Blueprint:
+    """Refuse a POST whose signature does not check out, before the connector sees it."""
+
+    @blueprint.middleware("request")
+    async def check_signature(request: Request) -> HTTPResponse | None:
+        if request.method == "POST" and not signed(request):
+            logger.warning("%s: refused a request without a valid signature from %s", channel, request.ip)
+            return response.text("invalid signature", status=403)
+        return None
+
+    return blueprint
+
+
+class NumberedTwilioOutput(TwilioOutput):
+    """SMS has no buttons: one message with the options numbered, remembered for the reply."""
+
+    def __init__(self, account_sid: str, auth_token: str, twilio_number: str, choices: dict[str, list[str]]) -> None:
+        super().__init__(account_sid, auth_token, twilio_number)
+        self.choices = choices
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        lines, payloads = [text.strip()], []
+        for button in buttons:
+            payload = str(button.get("payload", ""))
+            if payload.startswith(("http://", "https://")):
+                lines.append(f"{button['title']}: {payload}")  # a link is shown, not numbered
+            else:
+                payloads.append(payload)
+                lines.append(f"{len(payloads)}. {button['title']}")
+        if payloads:
+            lines.insert(1, "Reply with a number:")
+            self.choices[recipient_id] = payloads
+        # One newline each: Rasa's Twilio output sends a new SMS at every blank line.
+        await self.send_text_message(recipient_id, "\n".join(lines))
+
+
+class SignedTwilioInput(TwilioInput):
+    @classmethod
+    def name(cls) -> str:
+        return "twilio"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(
+            credentials.get("account_sid"),
+            credentials.get("auth_token"),
+            credentials.get("twilio_number"),
+            webhook_url=credentials.get("webhook_url"),
+        )
+
+    def __init__(self, account_sid: str, auth_token: str, twilio_number: str, webhook_url: str | None = None) -> None:
+        super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
+        # Twilio signs the URL it was given; behind a proxy that is not the URL this server sees.
+        self.webhook_url = webhook_url
+        self.validator = RequestValidator(auth_token)
+        self.choices: dict[str, list[str]] = {}
+
+    def signed(self, request: Request) -> bool:
+        params = {key: request.form.get(key) for key in request.form}
+        url = self.webhook_url or request.url
+        return self.validator.validate(url, params, request.headers.get("X-Twilio-Signature", ""))
+
+    def choose(self, sender: str | None, text: str | None) -> str | None:
+        """A bare number answering the last numbered options becomes that option's payload."""
+        options = self.choices.get(sender or "")
+        if text and options and text.strip().isdigit() and 1 <= int(text.strip()) <= len(options):
+            return options[int(text.strip()) - 1]
+        return text
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        async def with_choices(message: UserMessage) -> Any:
+            message.text = self.choose(message.sender_id, message.text)
+            return await on_new_message(message)
+
+        return refuse_unsigned(super().blueprint(with_choices), self.signed, self.name())
+
+    def get_output_channel(self) -> OutputChannel:
+        output = NumberedTwilioOutput(self.account_sid, self.auth_token, self.twilio_number, self.choices)
+        # Tests point the connector at a stub on loopback instead of api.twilio.com.
+        if os.environ.get("TWILIO_API_BASE"):
+            output.api.base_url = os.environ["TWILIO_API_BASE"]
+        return output
+
+
+class SignedFacebookInput(FacebookInput):
+    @classmethod
+    def name(cls) -> str:
+        return "facebook"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        def signed(request: Request) -> bool:
+            signature = request.headers.get("X-Hub-Signature") or ""
+            return self.validate_hub_signature(self.fb_secret, request.body, signature)
+
+        return refuse_unsigned(super().blueprint(on_new_message), signed, self.name())
