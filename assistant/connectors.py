@@ -7,20 +7,25 @@
   this process); a failed send is logged, not turned into a 500 for Twilio.
 - Messenger: a request without a valid X-Hub-Signature is refused with 403
   (Rasa's connector answers 200 "not validated").
-Both keep their names, so the webhook paths stay /webhooks/twilio/webhook and
-/webhooks/facebook/webhook.
+- Telegram: the webhook is registered with a secret token, and a request
+  without it (X-Telegram-Bot-Api-Secret-Token) is refused with 403.
+All keep their names, so the webhook paths stay /webhooks/<name>/webhook.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram.bot.api import TelegramAPIServer
 from rasa.core.channels import facebook
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.facebook import FacebookInput
+from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -31,11 +36,11 @@ logger = logging.getLogger(__name__)
 
 
 def refuse_unsigned(blueprint: Blueprint, signed: Callable[[Request], bool], channel: str) -> Blueprint:
-    """Refuse a POST whose signature does not check out, before the connector sees it."""
+    """Refuse a message POSTed to the webhook whose signature does not check out, before the connector sees it."""
 
     @blueprint.middleware("request")
     async def check_signature(request: Request) -> HTTPResponse | None:
-        if request.method == "POST" and not signed(request):
+        if request.method == "POST" and request.path.endswith("/webhook") and not signed(request):
             logger.warning("%s: refused a request without a valid signature from %s", channel, request.ip)
             return response.text("invalid signature", status=403)
         return None
@@ -142,3 +147,49 @@ class GraphUrlMessenger(facebook.Messenger):
 
 # Rasa's webhook route builds its handler from this module-level name.
 facebook.Messenger = GraphUrlMessenger
+
+
+class SecretTelegramOutput(TelegramOutput):
+    def __init__(self, access_token: str, secret_token: str) -> None:
+        super().__init__(access_token)
+        self.secret_token = secret_token
+        # Tests point the connector at a stub on loopback instead of api.telegram.org.
+        if os.environ.get("TELEGRAM_API_BASE"):
+            self.server = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"])
+
+    async def set_webhook(self, url: str, *args: Any, **kwargs: Any) -> bool:
+        """Register the webhook with the secret Telegram sends back in every request."""
+        return await self.request("setWebhook", {"url": url, "secret_token": self.secret_token})
+
+
+class SecretTelegramInput(TelegramInput):
+    @classmethod
+    def name(cls) -> str:
+        return "telegram"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        if not credentials:
+            cls.raise_missing_credentials_exception()
+        return cls(
+            credentials.get("access_token"),
+            credentials.get("verify"),
+            credentials.get("webhook_url"),
+            secret_token=credentials.get("secret_token"),
+        )
+
+    def __init__(self, access_token: str, verify: str, webhook_url: str, secret_token: str | None = None) -> None:
+        super().__init__(access_token, verify, webhook_url, debug_mode=False)
+        if not secret_token or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret_token):
+            raise ValueError("TELEGRAM_SECRET_TOKEN must be 16-256 letters, digits, _ or -")
+        self.secret_token = secret_token
+
+    def signed(self, request: Request) -> bool:
+        sent = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        return hmac.compare_digest(sent.encode(), self.secret_token.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return refuse_unsigned(super().blueprint(on_new_message), self.signed, self.name())
+
+    def get_output_channel(self) -> TelegramOutput:
+        return SecretTelegramOutput(self.access_token, self.secret_token)

@@ -24,6 +24,11 @@ from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
 TWILIO_TOKEN = "twilio-auth-token"
+TELEGRAM_SECRET = "telegram-secret-token-0123"
+TELEGRAM_RESULTS = {
+    "getMe": {"id": 1, "is_bot": True, "first_name": "Clinic", "username": "clinic_bot"},
+    "sendMessage": {"message_id": 2, "date": 1, "chat": {"id": 1, "type": "private"}, "text": "ok"},
+}
 FACEBOOK_SECRET = "facebook-app-secret"
 
 
@@ -32,15 +37,22 @@ class ProviderApi(BaseHTTPRequestHandler):
 
     sent: ClassVar[list[dict[str, list[str]]]] = []  # Twilio: form fields
     graph: ClassVar[list[tuple[str, dict]]] = []  # Facebook: (path, JSON body)
+    telegram: ClassVar[list[tuple[str, dict[str, list[str]]]]] = []  # Telegram: (method, form fields)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         raw = self.rfile.read(length).decode()
         if self.path.startswith("/graph"):
             ProviderApi.graph.append((self.path, json.loads(raw)))
+            reply: dict = {"message_id": "m1"}
+        elif self.path.startswith("/telegram/"):
+            method = self.path.rsplit("/", 1)[-1]
+            ProviderApi.telegram.append((method, parse_qs(raw)))
+            reply = {"ok": True, "result": TELEGRAM_RESULTS.get(method, True)}
         else:
             ProviderApi.sent.append(parse_qs(raw))
-        body = json.dumps({"sid": "SM" + uuid.uuid4().hex, "status": "queued", "message_id": "m1"}).encode()
+            reply = {"sid": "SM" + uuid.uuid4().hex, "status": "queued"}
+        body = json.dumps(reply).encode()
         self.send_response(201)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -66,6 +78,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
         "FACEBOOK_APP_SECRET": FACEBOOK_SECRET,
         "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
         "FACEBOOK_GRAPH_URL": f"http://127.0.0.1:{api.server_address[1]}/graph",
+        "TELEGRAM_ACCESS_TOKEN": "123:abc",
+        "TELEGRAM_BOT_NAME": "clinic_bot",
+        "TELEGRAM_WEBHOOK_URL": f"{stack.url}/webhooks/telegram/webhook",
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE": f"http://127.0.0.1:{api.server_address[1]}/telegram",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -160,6 +177,47 @@ def test_a_messenger_message_with_a_bad_signature_is_refused(stack: servers.Stac
     assert events(stack, sender) == []
     url = f"{stack.url}/webhooks/facebook/webhook"
     assert requests.get(url, params={"hub.verify_token": "verify-me", "hub.challenge": "42"}, timeout=10).text == "42"
+
+
+def telegram(stack: servers.Stack, chat: int, text: str, secret: str = TELEGRAM_SECRET) -> requests.Response:
+    update = {
+        "update_id": chat,
+        "message": {
+            "message_id": 1,
+            "date": 1,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Pat"},
+            "text": text,
+        },
+    }
+    return requests.post(
+        f"{stack.url}/webhooks/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+        timeout=30,
+    )
+
+
+def test_a_telegram_question_is_answered_through_the_bot_api(stack: servers.Stack, answers: dict[str, str]) -> None:
+    chat = uuid.uuid4().int % 10**9
+    assert telegram(stack, chat, "what is sciatica exactly?").status_code == 200
+    sent = [
+        form["text"][0]
+        for method, form in ProviderApi.telegram
+        if method == "sendMessage" and form["chat_id"] == [str(chat)]
+    ]
+    assert answers["utter_sciatica_definition"].split("\n\n")[0] in sent
+
+
+def test_telegram_registers_its_webhook_with_the_secret_and_refuses_requests_without_it(
+    stack: servers.Stack,
+) -> None:
+    assert requests.get(f"{stack.url}/webhooks/telegram/set_webhook", timeout=30).status_code == 200
+    [(_, form)] = [entry for entry in ProviderApi.telegram if entry[0] == "setWebhook"]
+    assert form["secret_token"] == [TELEGRAM_SECRET] and form["url"] == [f"{stack.url}/webhooks/telegram/webhook"]
+    chat = uuid.uuid4().int % 10**9
+    assert telegram(stack, chat, "hi", secret="wrong-secret-0000000").status_code == 403
+    assert events(stack, str(chat)) == []
 
 
 @pytest.fixture(scope="module")

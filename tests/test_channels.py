@@ -13,10 +13,12 @@ from assistant.channels import TEMPLATE, ChannelError, render, write_credentials
 
 FACEBOOK = "assistant.connectors.SignedFacebookInput"
 TWILIO = "assistant.connectors.SignedTwilioInput"
+TELEGRAM_CHANNEL = "assistant.connectors.SecretTelegramInput"
 TELEGRAM = {
     "TELEGRAM_ACCESS_TOKEN": "123:abc",
     "TELEGRAM_BOT_NAME": "clinic_bot",
     "TELEGRAM_WEBHOOK_URL": "https://example.org/webhooks/telegram/webhook",
+    "TELEGRAM_SECRET_TOKEN": "a-long-random-secret-token",
 }
 
 
@@ -30,11 +32,12 @@ def test_without_variables_only_the_web_channels_run() -> None:
 
 def test_a_configured_channel_is_filled_in() -> None:
     channels = render(template(), TELEGRAM)
-    assert list(channels) == ["rest", "socketio", "telegram"]
-    assert channels["telegram"] == {
+    assert list(channels) == ["rest", "socketio", TELEGRAM_CHANNEL]
+    assert channels[TELEGRAM_CHANNEL] == {
         "access_token": "123:abc",
         "verify": "clinic_bot",
         "webhook_url": "https://example.org/webhooks/telegram/webhook",
+        "secret_token": "a-long-random-secret-token",
     }
 
 
@@ -50,7 +53,7 @@ def test_every_messaging_app_can_be_switched_on() -> None:
         "TWILIO_WEBHOOK_URL": "https://example.org/webhooks/twilio/webhook",
     }
     channels = render(template(), env)
-    assert list(channels) == ["rest", "socketio", "telegram", FACEBOOK, TWILIO]
+    assert list(channels) == ["rest", "socketio", TELEGRAM_CHANNEL, FACEBOOK, TWILIO]
     assert channels[FACEBOOK]["page-access-token"] == "p"
     assert channels[TWILIO]["twilio_number"] == "whatsapp:+15550100"
 
@@ -62,6 +65,6 @@ def test_a_half_configured_channel_names_what_is_missing() -> None:
 
 def test_the_written_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     target = tmp_path / "var" / "credentials.yml"
-    assert write_credentials(target, TELEGRAM) == ["rest", "socketio", "telegram"]
+    assert write_credentials(target, TELEGRAM) == ["rest", "socketio", TELEGRAM_CHANNEL]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert yaml.safe_load(target.read_text())["telegram"]["access_token"] == "123:abc"
+    assert yaml.safe_load(target.read_text())[TELEGRAM_CHANNEL]["access_token"] == "123:abc"
