@@ -19,10 +19,15 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## create .venv (Python 3.10) and install the locked dependencies
+install: $(VENV)/.installed node_modules/.package-lock.json ## create .venv (Python 3.10), install the locked Python and npm packages
 
 $(VENV)/.installed: requirements.lock requirements-dev.lock tools/bootstrap.sh
 	@tools/bootstrap.sh
+
+# The website widget's socket.io client, served by the project (no CDN).
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18 or newer (with npm) for the website widget" >&2; exit 2; }
+	npm ci --no-audit --no-fund --loglevel=error
 
 lint: install ## ruff
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,11 @@ def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def variant_text(variant: dict[str, Any]) -> str:
+    """A response variant's words: its text, or the text the website widget's variant carries."""
+    return variant.get("text") or variant["custom"]["data"]["text"]
+
+
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
     """The domain as the action server receives it: domain.yml plus all answers."""

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from actions.topics import SUGGESTION_LABELS
-from tests.conftest import ROOT, load_yaml
+from tests.conftest import ROOT, load_yaml, variant_text
 
 CATALOGUE = ROOT / "docs" / "topics.yml"
 SHARED_CATALOGUE = ROOT.parent / "shared" / "spec" / "topics.yml"
@@ -86,9 +86,9 @@ def test_every_suggestable_intent_has_a_button_label() -> None:
 
 def test_answers_fit_a_phone_screen(domain: dict[str, Any]) -> None:
     long = {
-        name: len(v["text"].split())
+        name: len(variant_text(v).split())
         for name, variants in domain["responses"].items()
         for v in variants
-        if len(v["text"].split()) > 70
+        if len(variant_text(v).split()) > 70
     }
     assert long == {}

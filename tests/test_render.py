@@ -30,7 +30,16 @@ FULL = {
 
 def texts(profile: dict) -> dict[str, str]:
     responses = yaml.safe_load(render(parse_profile(profile)))["responses"]
-    return {name: " ".join(v["text"] for v in variants) for name, variants in responses.items()}
+    # The words every channel gets (the widget's variants say the same with a severity: tested below).
+    return {name: " ".join(v["text"] for v in variants if "channel" not in v) for name, variants in responses.items()}
+
+
+def test_the_widget_gets_the_red_flag_texts_with_their_severity() -> None:
+    responses = yaml.safe_load(render(parse_profile(EMPTY)))["responses"]
+    for name, severity in (("utter_red_flag_emergency", "emergency"), ("utter_red_flag_urgent", "urgent")):
+        generic, widget = responses[name]
+        assert widget["channel"] == "socketio"
+        assert widget["custom"]["data"] == {"text": generic["text"], "severity": severity}
 
 
 def test_unknown_facts_are_never_guessed_and_staff_is_offered() -> None:

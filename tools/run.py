@@ -26,14 +26,14 @@ def banner(stack: servers.Stack, ready_s: float) -> str:
                     curl -s -X POST {stack.url}/webhooks/rest/webhook \\
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "me", "message": "what is sciatica?"}}'
-  Website widget:   socket.io at {stack.url}/socket.io
+  Website + widget: {stack.web_url}/   (demo clinic page; the widget talks to {stack.public_rasa_url}/socket.io)
   Channels:         {", ".join(stack.channels)}   (messaging apps: README, "Channels")
   HTTP API:         {stack.url}/status?token=...   (token {token_note})
   Action server:    {stack.actions_url}/health
   Conversations:    {safe_url(stack.database_url)}
   Logs:             {stack.log_dir}/rasa.log, {stack.log_dir}/actions.log
 
-  Press Ctrl-C to stop both servers.
+  Press Ctrl-C to stop the servers.
 """
 
 
@@ -47,6 +47,7 @@ def main() -> int:
         servers.ensure_port_free(stack.actions_port, "ACTIONS_PORT")
         if not args.shell:
             servers.ensure_port_free(stack.rasa_port, "RASA_PORT")
+            servers.ensure_port_free(stack.web_port, "WEB_PORT")
     except servers.ServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -70,7 +71,9 @@ def main() -> int:
         print("==> starting the Rasa server (loading the model)", file=sys.stderr)
         started = time.monotonic()
         servers.start_rasa_ready(stack)
-        print(banner(stack, time.monotonic() - started), file=sys.stderr)
+        ready = time.monotonic() - started
+        servers.start_website_ready(stack)
+        print(banner(stack, ready), file=sys.stderr)
         while True:
             for proc in stack.processes:
                 if proc.poll() is not None:

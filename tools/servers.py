@@ -80,6 +80,7 @@ class Stack:
     model: Path
     rasa_port: int
     actions_port: int
+    web_port: int
     token: str
     database_url: str
     log_dir: Path
@@ -94,6 +95,15 @@ class Stack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def public_rasa_url(self) -> str:
+        """Where browsers reach the Rasa server (RASA_PUBLIC_URL behind a proxy)."""
+        return os.environ.get("RASA_PUBLIC_URL") or self.url
 
     @property
     def actions_url(self) -> str:
@@ -123,6 +133,7 @@ def default_stack(model: Path) -> Stack:
         model=model,
         rasa_port=_port("RASA_PORT", 5005),
         actions_port=_port("ACTIONS_PORT", 5055),
+        web_port=_port("WEB_PORT", 8080),
         token=token,
         database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}",
         log_dir=VAR / "log",
@@ -138,6 +149,7 @@ def loopback_stack(model: Path, folder: Path, stock_server: bool = False) -> Sta
         model=model,
         rasa_port=free_port(),
         actions_port=free_port(),
+        web_port=free_port(),
         token=secrets.token_urlsafe(16),
         database_url=f"sqlite:///{folder / 'rasa.db'}",
         log_dir=folder / "log",
@@ -197,6 +209,17 @@ def start_rasa(stack: Stack) -> subprocess.Popen:
     )
 
 
+def start_website(stack: Stack) -> subprocess.Popen:
+    command = [str(BIN / "python"), "-m", "assistant.website", "--host", stack.interface]
+    command += ["--port", str(stack.web_port), "--rasa-url", stack.public_rasa_url]
+    return _spawn(stack, "website", command)
+
+
+def start_website_ready(stack: Stack, timeout: float = 60.0) -> float:
+    proc = start_website(stack)
+    return wait_ready(stack, proc, f"{stack.web_url}/widget/widget.js", "website", timeout)
+
+
 def _get(url: str, timeout: float = 2.0) -> bytes | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
@@ -249,10 +272,11 @@ def start_rasa_ready(stack: Stack, timeout: float = 300.0) -> float:
 
 @contextmanager
 def running(stack: Stack, timeout: float = 300.0) -> Iterator[Stack]:
-    """Both servers up for the duration of the block, stopped afterwards."""
+    """The servers up for the duration of the block, stopped afterwards."""
     try:
         start_actions_ready(stack, timeout)
         start_rasa_ready(stack, timeout)
+        start_website_ready(stack, timeout)
         yield stack
     finally:
         stop(stack)

@@ -1,0 +1,22 @@
+"""`python -m assistant.website --port 8080 --rasa-url http://127.0.0.1:5005`: the widget and demo pages."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.profile import load_profile
+from assistant.website.app import WebsiteConfig, create_app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005", help="where browsers reach the Rasa server")
+    args = parser.parse_args()
+    app = create_app(WebsiteConfig(rasa_url=args.rasa_url, profile=load_profile()))
+    app.run(host=args.host, port=args.port, access_log=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()
