@@ -62,7 +62,8 @@ test-stories: train ## test stories with --fail-on-prediction-errors
 	$(RASA) test core --model $$($(PY) -m tools.model) --stories tests/stories \
 	  --fail-on-prediction-errors --out var/reports/stories
 
-pytest: train ## unit tests of actions and tools, then end-to-end tests on real servers
+pytest: train ## unit tests of actions and tools, then end-to-end tests on real servers and in Chromium
+	@tools/install_chromium.sh
 	$(PY) -m pytest tests
 
 # pytest last, so its summary is the final line of the run.

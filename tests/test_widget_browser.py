@@ -1,0 +1,119 @@
+"""The website widget in a real browser (Debian's Chromium, headless, driven by Playwright)
+against the real servers on loopback. Screenshots go to artefacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import ROOT
+from tools import servers
+from tools.model import ensure_model
+
+pytestmark = pytest.mark.e2e
+ARTEFACTS = ROOT / "artefacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("browser"))
+    with servers.running(stack):
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    assert chromium, "Chromium is missing: make test installs it (tools/install_chromium.sh)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: servers.Stack) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(stack.web_url + "/")
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def answers(domain: dict[str, Any]) -> dict[str, str]:
+    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
+def ask(page: Page, text: str) -> None:
+    page.get_by_label("Your message").fill(text)
+    page.get_by_label("Your message").press("Enter")
+
+
+def test_a_question_is_answered_and_survives_reload_and_navigation(page: Page, answers: dict[str, str]) -> None:
+    page.get_by_role("button", name="Chat with us").click()
+    expect(page.locator(".cc-status")).to_be_hidden(timeout=15_000)  # connected
+    ask(page, "what is sciatica exactly?")
+    first_part = answers["utter_sciatica_definition"].split("\n\n")[0][:60]
+    expect(page.locator(".cc-log")).to_contain_text(first_part, timeout=15_000)
+    page.screenshot(path=str(ARTEFACTS / "widget-1280.png"))
+    page.reload()
+    expect(page.locator(".cc-log")).to_contain_text("what is sciatica exactly?")
+    expect(page.locator(".cc-log")).to_contain_text(first_part)
+    page.get_by_role("link", name="Acupuncture for sciatica").click()
+    expect(page.locator(".cc-log")).to_contain_text(first_part)
+
+
+def test_a_quick_reply_is_clicked(page: Page, answers: dict[str, str]) -> None:
+    page.get_by_role("button", name="Chat with us").click()
+    ask(page, "hello")
+    page.get_by_role("button", name="What is sciatica?").click(timeout=15_000)
+    expect(page.locator(".cc-log")).to_contain_text(answers["utter_sciatica_definition"][:60], timeout=15_000)
+
+
+def test_an_emergency_is_unmistakable_with_a_tap_to_call_link(page: Page) -> None:
+    page.get_by_role("button", name="Chat with us").click()
+    ask(page, "I wet myself this morning and didn't notice")
+    alert = page.locator(".cc-emergency")
+    expect(alert).to_be_visible(timeout=15_000)
+    expect(alert.get_by_role("link", name="Call 911")).to_have_attribute("href", "tel:911")
+    assert alert.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(165, 0, 0)"
+    page.screenshot(path=str(ARTEFACTS / "widget-emergency-1280.png"))
+
+
+def test_keyboard_only_at_360_pixels(browser: Browser, stack: servers.Stack, answers: dict[str, str]) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(stack.web_url + "/")
+    launcher = page.get_by_role("button", name="Chat with us")
+    for _ in range(10):  # Tab through the page until the launcher has the focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("e => e === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Your message")).to_be_focused()
+    page.keyboard.type("does acupuncture hurt?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".cc-log")).to_contain_text(answers["utter_acupuncture_pain"][:60], timeout=15_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    page.screenshot(path=str(ARTEFACTS / "widget-360.png"))
+    context.close()
+
+
+def test_an_overlong_message_is_refused_with_a_note(page: Page) -> None:
+    page.get_by_role("button", name="Chat with us").click()
+    page.get_by_label("Your message").fill("x" * 2001)
+    expect(page.locator(".cc-count")).to_contain_text("keep it under 2000")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
