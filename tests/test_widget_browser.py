@@ -117,3 +117,26 @@ def test_an_overlong_message_is_refused_with_a_note(page: Page) -> None:
     page.get_by_label("Your message").fill("x" * 2001)
     expect(page.locator(".cc-count")).to_contain_text("keep it under 2000")
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
+
+
+def test_with_the_server_unreachable_the_widget_says_so_and_keeps_the_message(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The website alone, its widget pointed at a port nothing listens on.
+    offline = servers.loopback_stack(ROOT / "models", tmp_path_factory.mktemp("offline"))
+    offline.rasa_port = servers.free_port()
+    try:
+        servers.start_website_ready(offline)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(offline.web_url + "/")
+        page.get_by_role("button", name="Chat with us").click()
+        expect(page.locator(".cc-status")).to_contain_text("Can't reach the clinic assistant right now", timeout=15_000)
+        expect(page.locator(".cc-status")).to_contain_text("call 911")
+        ask(page, "what is sciatica?")
+        expect(page.locator(".cc-unsent")).to_contain_text("Not sent yet")
+        page.reload()  # still kept, still marked
+        expect(page.locator(".cc-unsent")).to_contain_text("Not sent yet")
+        context.close()
+    finally:
+        servers.stop(offline)
