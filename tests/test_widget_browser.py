@@ -140,3 +140,24 @@ def test_with_the_server_unreachable_the_widget_says_so_and_keeps_the_message(
         context.close()
     finally:
         servers.stop(offline)
+
+
+def test_a_message_typed_offline_is_sent_when_the_server_is_back(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]
+) -> None:
+    later = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("later"))
+    try:
+        servers.start_website_ready(later)  # the Rasa server is not up yet
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(later.web_url + "/")
+        page.get_by_role("button", name="Chat with us").click()
+        ask(page, "does acupuncture hurt?")
+        expect(page.locator(".cc-unsent")).to_be_visible(timeout=15_000)
+        servers.start_actions_ready(later)
+        servers.start_rasa_ready(later)
+        expect(page.locator(".cc-log")).to_contain_text(answers["utter_acupuncture_pain"][:60], timeout=60_000)
+        expect(page.locator(".cc-unsent")).to_have_count(0)
+        context.close()
+    finally:
+        servers.stop(later)
