@@ -15,6 +15,11 @@ import os
 import sys
 
 
+def rasa_argv(token: str, args: list[str]) -> list[str]:
+    # One argument: a token may start with "-", which argparse would read as an option.
+    return ["rasa", "run", "--enable-api", f"--auth-token={token}", *args]
+
+
 def main() -> None:
     token = os.environ.get("RASA_TOKEN", "").strip()
     if not token:
@@ -25,7 +30,7 @@ def main() -> None:
 
     speedups.install()
     handoff.install()
-    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *sys.argv[1:]]
+    sys.argv = rasa_argv(token, sys.argv[1:])
     rasa_main()
 
 

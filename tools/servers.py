@@ -187,7 +187,7 @@ def start_rasa(stack: Stack) -> subprocess.Popen:
         raise ServerError(str(exc)) from None
     if stack.stock_server:
         # The token is on the command line here, as stock Rasa takes it; benchmark only.
-        launcher = [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", stack.token]
+        launcher = [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={stack.token}"]
     else:
         launcher = [str(BIN / "python"), "-m", "assistant.serve"]
     return _spawn(

@@ -1,0 +1,17 @@
+"""The launcher of the Rasa server (assistant/serve.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.serve import rasa_argv
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_token() -> None:
+    argv = rasa_argv("-Xy_token", ["--port", "5005"])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--auth-token")
+    parser.add_argument("--enable-api", action="store_true")
+    parser.add_argument("--port")
+    parsed = parser.parse_args(argv[2:])
+    assert (parsed.auth_token, parsed.port) == ("-Xy_token", "5005")
