@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from actions import db, settings
+from tools import servers
+from tools.model import ensure_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,3 +42,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield path
     settings.settings.cache_clear()
     db.engine.cache_clear()
+
+
+def clinic_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> servers.Stack:
+    """Throwaway servers on loopback for the project's model (trained if needed), in their own folder."""
+    return servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp(name))

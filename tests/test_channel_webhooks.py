@@ -18,9 +18,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import ROOT
+from tests.conftest import clinic_stack
 from tools import servers
-from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
 TWILIO_TOKEN = "twilio-auth-token"
@@ -67,7 +66,7 @@ class ProviderApi(BaseHTTPRequestHandler):
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     api = ThreadingHTTPServer(("127.0.0.1", 0), ProviderApi)
     threading.Thread(target=api.serve_forever, daemon=True).start()
-    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("channels"))
+    stack = clinic_stack(tmp_path_factory, "channels")
     env = {
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,

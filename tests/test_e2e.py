@@ -14,16 +14,15 @@ import requests
 
 from actions import db, settings
 from actions.topics import SUGGESTION_LABELS
-from tests.conftest import ROOT
+from tests.conftest import clinic_stack
 from tools import handoff, servers
-from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("e2e"))
+    stack = clinic_stack(tmp_path_factory, "e2e")
     with servers.running(stack):
         yield stack
 
@@ -31,8 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
 @pytest.fixture(scope="module")
 def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     """The Rasa server alone: its action endpoint points at a port nobody listens on."""
-    model = ensure_model(ROOT / "config.yml", "clinic")
-    stack = servers.loopback_stack(model, tmp_path_factory.mktemp("no-actions"))
+    stack = clinic_stack(tmp_path_factory, "no-actions")
     try:
         servers.start_rasa_ready(stack)
         yield stack

@@ -13,16 +13,15 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import ROOT
+from tests.conftest import clinic_stack
 from tools import servers
-from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("web"))
+    stack = clinic_stack(tmp_path_factory, "web")
     with servers.running(stack):
         yield stack
 

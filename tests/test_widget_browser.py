@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, clinic_stack
 from tools import servers
-from tools.model import ensure_model
 
 pytestmark = pytest.mark.e2e
 ARTEFACTS = ROOT / "artefacts"
@@ -28,7 +27,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("browser"))
+    stack = clinic_stack(tmp_path_factory, "browser")
     with servers.running(stack):
         yield stack
 
@@ -145,7 +144,7 @@ def test_with_the_server_unreachable_the_widget_says_so_and_keeps_the_message(
 def test_a_message_typed_offline_is_sent_when_the_server_is_back(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory, answers: dict[str, str]
 ) -> None:
-    later = servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp("later"))
+    later = clinic_stack(tmp_path_factory, "later")
     try:
         servers.start_website_ready(later)  # the Rasa server is not up yet
         context = browser.new_context(viewport={"width": 1280, "height": 800})
