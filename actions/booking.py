@@ -71,14 +71,7 @@ def opening_problem(preferred: Preferred, profile: ClinicProfile) -> str | None:
         open_days = [d.capitalize() for d in WEEKDAYS if profile.opening_ranges(d)]
         days = ", ".join(open_days)
         return f"The clinic is closed on {weekday.capitalize()}s. It's open on {days}. Which day suits you?"
-    if preferred.start is None:
-        return None
-    end = preferred.end or preferred.start
-    fits = any(
-        (r.start <= preferred.start < r.end) if preferred.end is None else (preferred.start < r.end and r.start < end)
-        for r in ranges
-    )
-    if fits:
+    if preferred.start is None or profile.open_during(weekday, preferred.start, preferred.end):
         return None
     hours = ", ".join(str(r) for r in ranges)
     return f"The clinic isn't open then. On {weekday.capitalize()}s it's open {hours}. What time would suit you?"

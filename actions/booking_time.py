@@ -58,10 +58,6 @@ class Preferred:
     start: time | None = None
     end: time | None = None  # None with a start: that exact time; with a start: a window [start, end)
 
-    @property
-    def exact(self) -> bool:
-        return self.start is not None and self.end is None
-
     def describe(self) -> str:
         """How the bot reads it back: "Tuesday 1 December, 3:00 pm"."""
         day = f"{self.day:%A} {self.day.day} {self.day:%B}"

@@ -27,7 +27,7 @@ def staff_availability(profile: ClinicProfile, now: datetime) -> str:
         return "They'll reply here as soon as they can."
     today = WEEKDAYS[now.weekday()]
     clock = now.time().replace(tzinfo=None)
-    if any(r.start <= clock < r.end for r in profile.opening_ranges(today)):
+    if profile.open_during(today, clock):
         return "The clinic is open now, so someone should reply here soon."
     for ahead in range(8):
         day = now + timedelta(days=ahead)

@@ -78,6 +78,13 @@ class ClinicProfile:
         """The ranges the clinic is open on a weekday ("monday"); () when closed or hours unknown."""
         return self.opening_hours.get(day, ())
 
+    def open_during(self, day: str, start: time, end: time | None = None) -> bool:
+        """Open at `start` on a weekday ("monday"), or for part of the window [start, end) when `end` is given."""
+        return any(
+            (r.start <= start < r.end) if end is None else (start < r.end and r.start < end)
+            for r in self.opening_ranges(day)
+        )
+
     def hours_text(self) -> str:
         return "; ".join(self.hours_lines())
 

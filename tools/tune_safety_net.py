@@ -19,9 +19,11 @@ from assistant.triage.detector import default_detector
 from assistant.triage.safety_net import (
     SEVERITIES,
     THRESHOLD,
+    judge,
     new_pipeline,
     nlu_examples,
     screening_examples,
+    too_short,
     training_set,
 )
 
@@ -46,8 +48,8 @@ def main() -> int:
     for threshold in THRESHOLDS:
         got = []
         for i, severity in enumerate(lexicon_severity):
-            if found_nothing[i] and emergency[i] + urgent[i] >= threshold:
-                severity = "emergency" if emergency[i] >= urgent[i] else "urgent"
+            if found_nothing[i] and not too_short(texts[i]):
+                severity = judge(emergency[i], urgent[i], threshold).severity or severity
             got.append(severity)
         got_array = np.array(got)
         e = want == "emergency"

@@ -56,14 +56,23 @@ class SafetyNet:
         return cls(model, threshold)
 
     def opinion(self, text: str) -> Opinion:
-        if len(text.split()) < MIN_WORDS:
+        if too_short(text):
             return Opinion(None, 0.0)
         probabilities = self.model.predict_proba([text])[0]
         emergency, urgent = (probabilities[self._column[s]] if s in self._column else 0.0 for s in SEVERITIES)
-        flagged = emergency + urgent
-        if flagged < self.threshold:
-            return Opinion(None, float(flagged))
-        return Opinion("emergency" if emergency >= urgent else "urgent", float(flagged))
+        return judge(emergency, urgent, self.threshold)
+
+
+def too_short(text: str) -> bool:
+    return len(text.split()) < MIN_WORDS
+
+
+def judge(emergency: float, urgent: float, threshold: float = THRESHOLD) -> Opinion:
+    """The net's probabilities as a finding; `tools.tune_safety_net` measures this same rule."""
+    flagged = float(emergency + urgent)
+    if flagged < threshold:
+        return Opinion(None, flagged)
+    return Opinion("emergency" if emergency >= urgent else "urgent", flagged)
 
 
 def new_pipeline() -> Pipeline:
