@@ -11,15 +11,15 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine
+from sqlalchemy import Table, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.settings import settings
 from assistant.dburl import safe_url
+from assistant.records import metadata
 
 logger = logging.getLogger(__name__)
-metadata = MetaData()
 
 
 @lru_cache(maxsize=1)

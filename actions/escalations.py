@@ -5,22 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text
-
-from actions.db import insert_row, metadata
-
-escalations = Table(
-    "escalations",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("severity", String(16), nullable=False),
-    Column("flags", Text, nullable=False),  # JSON list of flag ids
-    Column("message", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("acknowledged_at", DateTime(timezone=True)),
-    Column("acknowledged_by", String(255)),
-)
+from actions.db import insert_row
+from assistant.records import escalations
 
 
 def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> int | None:

@@ -15,28 +15,12 @@ from collections.abc import Coroutine
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text
-
-from actions.db import insert_row, metadata, update_row
+from actions.db import insert_row, update_row
 from actions.settings import settings
 from actions.webhook import Delivery, Webhook, deliver
+from assistant.records import notifications
 
 logger = logging.getLogger(__name__)
-
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(32), nullable=False),  # red_flag, booking (later: handoff)
-    Column("ref_id", Integer),  # the escalation's (booking's, hand-off's) id, when it was stored
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("target", String(255), nullable=False),  # scheme://host only
-    Column("status", String(16), nullable=False, index=True),  # pending, sent, failed
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True)),
-)
 
 # Running sends; a reference keeps each task alive until it is done.
 _running: set[asyncio.Task] = set()

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.db import engine  # noqa: E402
-from actions.request_store import handoff_requests  # noqa: E402
+from assistant.records import handoff_requests  # noqa: E402
 
 
 def rasa_url() -> str:
