@@ -1,0 +1,1 @@
+"""The clinic's staff console: conversations, red flags, requests, hand-offs, privacy."""
