@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTIONS_PORT ?= 5055
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 
-.PHONY: help install lint format train run shell validate eval tune-fallback compare test test-stories pytest bench clean
+.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ run: install ## train if needed, start the action server and the Rasa server
 
 shell: install ## talk to the assistant in this terminal
 	@$(PY) -m tools.run --shell
+
+staff-user: install ## add a staff console account: make staff-user NAME=alex [ADMIN=1] (asks for the password)
+	@test -n "$(NAME)" || { echo "usage: make staff-user NAME=alex [ADMIN=1]" >&2; exit 2; }
+	@$(PY) -m assistant.staff add-user "$(NAME)" $(if $(ADMIN),--admin)
 
 validate: train ## rasa data validate (fails on any warning not explained in tools/validate.py)
 	$(PY) -m tools.validate

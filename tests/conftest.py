@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,15 @@ from tools import servers
 from tools.model import ensure_model
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = ROOT / "artefacts"  # screenshots of the browser tests (git-ignored)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def load_yaml(path: Path) -> Any:
@@ -47,3 +57,25 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def clinic_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> servers.Stack:
     """Throwaway servers on loopback for the project's model (trained if needed), in their own folder."""
     return servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp(name))
+
+
+@pytest.fixture(scope="session")
+def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    """One set of servers, staff console included, for the browser tests of the widget and the console."""
+    stack = clinic_stack(tmp_path_factory, "browser")
+    with servers.running(stack, staff=True):
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (`playwright install` cannot download here)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Chromium is missing: make test installs it (tools/install_chromium.sh)"
+    ARTEFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -14,6 +14,7 @@ import requests
 
 from actions import db, settings
 from actions.topics import SUGGESTION_LABELS
+from assistant.staff.config import config as staff_config
 from tests.conftest import clinic_stack
 from tools import handoff, servers
 
@@ -246,6 +247,7 @@ def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
     monkeypatch.setenv("DATABASE_URL", stack.database_url)
     settings.settings.cache_clear()
     db.engine.cache_clear()
+    staff_config.cache_clear()
     try:
         assert [row.sender_id for row in handoff.waiting() if row.sender_id == sender] == [sender]
         handoff.reply(sender, "Hi, this is Anna from the front desk.")
@@ -254,6 +256,7 @@ def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
     finally:
         settings.settings.cache_clear()
         db.engine.cache_clear()
+        staff_config.cache_clear()
     tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
     assert "Hi, this is Anna from the front desk." in [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
     assert texts(say(stack, sender, "what is sciatica exactly?")) == [answers["utter_sciatica_definition"]]

@@ -473,3 +473,43 @@ def test_unreachable_database_is_named_without_its_password() -> None:
     assert "127.0.0.1:1/clinic" in str(error.value) and "s3cret-pw" not in str(error.value)
     with pytest.raises(ConsoleDatabaseError, match="not a usable database URL"):
         connect("not a url")
+
+
+async def test_widget_erase_endpoint(console: Console) -> None:
+    from assistant.website.app import WebsiteConfig, create_app
+
+    website = create_app(
+        WebsiteConfig("http://127.0.0.1:5005", console.settings.profile, console.settings.database_url),
+        name="website_erase_test",
+    )
+    client = website.asgi_client
+    _, preflight = await client.options("/privacy/erase", headers={"Origin": "https://clinic.example"})
+    assert preflight.status == 204 and preflight.headers["access-control-allow-methods"] == "POST, OPTIONS"
+    _, response = await client.post("/privacy/erase", content=json.dumps({"session_id": console.ids["faq"]}))
+    assert response.status == 200 and response.json["erased"] is True and response.json["events"] > 0
+    assert response.headers["access-control-allow-origin"] == "*"
+    with console.engine.connect() as connection:
+        assert connection.execute(select(events).where(events.c.sender_id == console.ids["faq"])).first() is None
+    _, response = await client.post("/privacy/erase", content=json.dumps({"session_id": console.ids["flag"]}))
+    assert response.status == 403 and "website chat" in response.json["error"]
+    for body in (b"not json", b"\xff\xfe", b"[]", json.dumps({"session_id": 5}).encode(), b""):
+        _, response = await client.post("/privacy/erase", content=body)
+        assert response.status == 400, body
+    statuses = []
+    for _ in range(12):
+        _, response = await client.post("/privacy/erase", content=json.dumps({"session_id": "ab" * 16}))
+        statuses.append(response.status)
+    assert statuses[-1] == 429 and 200 in statuses
+
+
+async def test_widget_variants_of_answers_show_their_text(console: Console) -> None:
+    from rasa.shared.core.events import BotUttered
+
+    sender = "6" * 32
+    script = Script(sender, OLD).say("I wet myself and didn't notice", "red_flag_emergency")
+    script._add(BotUttered(None, {"custom": {"data": {"text": "Call 911 now.", "severity": "emergency"}}}))
+    script.store(console.engine)
+    client = Client(console.app)
+    await client.login("sam")
+    page = (await client.get(f"/conversations/{sender}")).text
+    assert "<p>Call 911 now.</p>" in page

@@ -3,43 +3,21 @@ against the real servers on loopback. Screenshots go to artefacts/ (git-ignored)
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import ROOT, clinic_stack
+from tests.conftest import ARTEFACTS, ROOT, clinic_stack
 from tools import servers
 
 pytestmark = pytest.mark.e2e
-ARTEFACTS = ROOT / "artefacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = clinic_stack(tmp_path_factory, "browser")
-    with servers.running(stack):
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    assert chromium, "Chromium is missing: make test installs it (tools/install_chromium.sh)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def stack(browser_stack: servers.Stack) -> servers.Stack:
+    return browser_stack
 
 
 @pytest.fixture
@@ -160,3 +138,35 @@ def test_a_message_typed_offline_is_sent_when_the_server_is_back(
         context.close()
     finally:
         servers.stop(later)
+
+
+def test_delete_my_conversation_erases_it_at_the_clinic(page: Page, stack: servers.Stack) -> None:
+    import sqlite3
+
+    page.get_by_role("button", name="Chat with us").click()
+    expect(page.locator(".cc-status")).to_be_hidden(timeout=15_000)
+    ask(page, "does acupuncture hurt?")
+    expect(page.locator(".cc-msg.cc-bot")).to_have_count(2, timeout=15_000)  # greeting + answer
+    session_id = page.evaluate(
+        "JSON.parse(Object.entries(localStorage).find(e => e[0].startsWith('clinicChat:'))[1]).sessionId"
+    )
+    database = stack.database_url.removeprefix("sqlite:///")
+
+    def stored() -> int:
+        with sqlite3.connect(database) as connection:
+            return connection.execute("SELECT count(*) FROM events WHERE sender_id = ?", (session_id,)).fetchone()[0]
+
+    assert stored() > 0
+    page.get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("group", name="Delete this conversation")
+    expect(confirm).to_contain_text("cannot be undone")
+    expect(confirm.get_by_role("button", name="Keep it")).to_be_focused()
+    confirm.get_by_role("button", name="Delete for good").click()
+    expect(page.locator(".cc-log")).to_contain_text("Your conversation was deleted", timeout=15_000)
+    expect(page.locator(".cc-log")).not_to_contain_text("does acupuncture hurt?")
+    assert stored() == 0
+    new_id = page.evaluate(
+        "JSON.parse(Object.entries(localStorage).find(e => e[0].startsWith('clinicChat:'))[1]).sessionId"
+    )
+    assert new_id != session_id
+    page.screenshot(path=str(ARTEFACTS / "widget-deleted-1280.png"))

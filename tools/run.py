@@ -17,8 +17,13 @@ from tools import servers  # noqa: E402
 from tools.model import ensure_model  # noqa: E402
 
 
-def banner(stack: servers.Stack, ready_s: float) -> str:
+def banner(stack: servers.Stack, ready_s: float, staff_users: int) -> str:
     token_note = f"stored in {stack.token_file}" if stack.token_file else "from RASA_TOKEN"
+    staff_note = (
+        f"({staff_users} staff account{'s' if staff_users != 1 else ''})"
+        if staff_users
+        else "(no accounts yet: make staff-user NAME=you ADMIN=1)"
+    )
     return f"""
   Clinic assistant is running (ready in {ready_s:.1f} s).
 
@@ -27,14 +32,22 @@ def banner(stack: servers.Stack, ready_s: float) -> str:
                       -H 'Content-Type: application/json' \\
                       -d '{{"sender": "me", "message": "what is sciatica?"}}'
   Website + widget: {stack.web_url}/   (demo clinic page; the widget talks to {stack.public_rasa_url}/socket.io)
+  Staff console:    {stack.staff_url}/   {staff_note}
   Channels:         {", ".join(stack.channels)}   (messaging apps: README, "Channels")
   HTTP API:         {stack.url}/status?token=...   (token {token_note})
   Action server:    {stack.actions_url}/health
   Conversations:    {safe_url(stack.database_url)}
-  Logs:             {stack.log_dir}/rasa.log, {stack.log_dir}/actions.log
+  Logs:             {stack.log_dir}/rasa.log, actions.log, website.log, staff.log
 
   Press Ctrl-C to stop the servers.
 """
+
+
+def staff_accounts(stack: servers.Stack) -> int:
+    from assistant.staff.accounts import list_users
+    from assistant.staff.db import connect
+
+    return len(list_users(connect(stack.database_url)))
 
 
 def main() -> int:
@@ -48,6 +61,7 @@ def main() -> int:
         if not args.shell:
             servers.ensure_port_free(stack.rasa_port, "RASA_PORT")
             servers.ensure_port_free(stack.web_port, "WEB_PORT")
+            servers.ensure_port_free(stack.staff_port, "STAFF_PORT")
     except servers.ServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -73,7 +87,8 @@ def main() -> int:
         servers.start_rasa_ready(stack)
         ready = time.monotonic() - started
         servers.start_website_ready(stack)
-        print(banner(stack, ready), file=sys.stderr)
+        servers.start_staff_ready(stack)
+        print(banner(stack, ready, staff_accounts(stack)), file=sys.stderr)
         while True:
             for proc in stack.processes:
                 if proc.poll() is not None:

@@ -81,6 +81,7 @@ class Stack:
     rasa_port: int
     actions_port: int
     web_port: int
+    staff_port: int
     token: str
     database_url: str
     log_dir: Path
@@ -99,6 +100,10 @@ class Stack:
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def staff_url(self) -> str:
+        return f"http://127.0.0.1:{self.staff_port}"
 
     @property
     def public_rasa_url(self) -> str:
@@ -134,6 +139,7 @@ def default_stack(model: Path) -> Stack:
         rasa_port=_port("RASA_PORT", 5005),
         actions_port=_port("ACTIONS_PORT", 5055),
         web_port=_port("WEB_PORT", 8080),
+        staff_port=_port("STAFF_PORT", 8081),
         token=token,
         database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}",
         log_dir=VAR / "log",
@@ -150,6 +156,7 @@ def loopback_stack(model: Path, folder: Path, stock_server: bool = False) -> Sta
         rasa_port=free_port(),
         actions_port=free_port(),
         web_port=free_port(),
+        staff_port=free_port(),
         token=secrets.token_urlsafe(16),
         database_url=f"sqlite:///{folder / 'rasa.db'}",
         log_dir=folder / "log",
@@ -157,14 +164,19 @@ def loopback_stack(model: Path, folder: Path, stock_server: bool = False) -> Sta
     )
 
 
-def _spawn(stack: Stack, name: str, cmd: list[str]) -> subprocess.Popen:
+def _spawn(stack: Stack, name: str, cmd: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     stack.log_dir.mkdir(parents=True, exist_ok=True)
     log = open(stack.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed by stop())
     stack.logs.append(log)
     # Own process group: Ctrl-C in the terminal reaches the launcher only, which
     # then stops the children in order instead of all dying mid-write.
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=stack.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        cmd,
+        cwd=ROOT,
+        env=stack.env() | (extra_env or {}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     stack.processes.append(proc)
     return proc
@@ -220,6 +232,17 @@ def start_website_ready(stack: Stack, timeout: float = 60.0) -> float:
     return wait_ready(stack, proc, f"{stack.web_url}/widget/widget.js", "website", timeout)
 
 
+def start_staff(stack: Stack) -> subprocess.Popen:
+    """The staff console; on loopback unless STAFF_HOST says otherwise (it holds health information)."""
+    env = {"STAFF_PORT": str(stack.staff_port), "RASA_URL": stack.url}
+    return _spawn(stack, "staff", [str(BIN / "python"), "-m", "assistant.staff", "serve"], env)
+
+
+def start_staff_ready(stack: Stack, timeout: float = 60.0) -> float:
+    proc = start_staff(stack)
+    return wait_ready(stack, proc, f"{stack.staff_url}/login", "staff console", timeout)
+
+
 def _get(url: str, timeout: float = 2.0) -> bytes | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
@@ -271,12 +294,14 @@ def start_rasa_ready(stack: Stack, timeout: float = 300.0) -> float:
 
 
 @contextmanager
-def running(stack: Stack, timeout: float = 300.0) -> Iterator[Stack]:
-    """The servers up for the duration of the block, stopped afterwards."""
+def running(stack: Stack, timeout: float = 300.0, staff: bool = False) -> Iterator[Stack]:
+    """The servers up for the duration of the block (with the staff console if asked), stopped afterwards."""
     try:
         start_actions_ready(stack, timeout)
         start_rasa_ready(stack, timeout)
         start_website_ready(stack, timeout)
+        if staff:
+            start_staff_ready(stack, timeout)
         yield stack
     finally:
         stop(stack)

@@ -249,10 +249,12 @@ def transcript(engine: Engine, sender_id: str) -> Transcript | None:
             )
         elif kind == "bot":
             metadata = event.get("metadata") or {}
-            buttons = [button.get("title", "") for button in (event.get("data") or {}).get("buttons") or []]
-            turns.append(
-                Turn("staff" if metadata.get("from_staff") else "bot", at, event.get("text") or "", buttons=buttons)
-            )
+            data = event.get("data") or {}
+            buttons = [button.get("title", "") for button in data.get("buttons") or []]
+            # The website widget's variants carry their text in a custom payload (with a severity).
+            custom = data.get("custom") or {}
+            said = event.get("text") or (custom.get("data") or {}).get("text") or custom.get("text") or ""
+            turns.append(Turn("staff" if metadata.get("from_staff") else "bot", at, said, buttons=buttons))
         elif kind == "action" and event.get("name") not in SHOWN_ACTIONS_SKIP:
             turns.append(Turn("action", at, detail=event.get("name") or ""))
         elif kind == "slot":

@@ -1,13 +1,19 @@
-"""The website app: the chat widget's files and a demo clinic page (`make run`, WEB_PORT).
+"""The website app: the chat widget's files, the patient's "delete my conversation" endpoint
+and a demo clinic page (`make run`, WEB_PORT).
 
 One blueprint per feature: `widget` serves the script, its styles and the
 socket.io client from the project's own npm install (no CDN at run time);
-`demo` serves a mock clinic page with the widget embedded by one script tag.
+`privacy` erases the caller's own widget conversation; `demo` serves a mock
+clinic page with the widget embedded by one script tag.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +21,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.profile import ClinicProfile, load_profile
+from assistant.staff import privacy
+from assistant.staff.db import DatabaseError, connect, in_thread
+
+logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -27,6 +38,7 @@ SOCKET_IO_CLIENT = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket
 class WebsiteConfig:
     rasa_url: str  # where browsers reach the Rasa server's socket.io channel
     profile: ClinicProfile
+    database_url: str = ""  # the tracker store's, for erasure; empty: DATABASE_URL
 
 
 def widget_blueprint() -> Blueprint:
@@ -41,6 +53,62 @@ def widget_blueprint() -> Blueprint:
         return await response.file(SOCKET_IO_CLIENT, mime_type="text/javascript")
 
     return widget
+
+
+ERASE_LIMIT = 10  # requests per address per minute: ids are unguessable, this only stops floods
+CORS = {
+    # The widget runs on the clinic's own pages, another origin than this app. No cookies are
+    # involved: the conversation id in the body is the proof, as it is for the chat itself.
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def privacy_blueprint(config: WebsiteConfig) -> Blueprint:
+    privacy_bp = Blueprint("privacy")
+    engines: list = []
+    recent: dict[str, deque] = defaultdict(deque)
+
+    def limited(address: str) -> bool:
+        now = time.monotonic()
+        calls = recent[address]
+        while calls and calls[0] < now - 60:
+            calls.popleft()
+        calls.append(now)
+        return len(calls) > ERASE_LIMIT
+
+    @privacy_bp.options("/privacy/erase")
+    async def preflight(request: Request) -> HTTPResponse:
+        return response.empty(headers=CORS)
+
+    @privacy_bp.post("/privacy/erase")
+    async def erase(request: Request) -> HTTPResponse:
+        """{"session_id": "<the widget's conversation id>"}: deletes that conversation for good."""
+        if limited(request.remote_addr or request.ip or ""):
+            return response.json({"error": "Too many requests; try again in a minute."}, status=429, headers=CORS)
+        try:
+            body = json.loads(request.body or b"")
+            session_id = body.get("session_id", "") if isinstance(body, dict) else ""
+        except (UnicodeDecodeError, ValueError):
+            session_id = ""
+        if not isinstance(session_id, str) or not session_id:
+            return response.json({"error": 'Send {"session_id": "..."} as JSON.'}, status=400, headers=CORS)
+        try:
+            if not engines:
+                engines.append(await in_thread(connect, config.database_url or os.environ.get("DATABASE_URL", "")))
+            deleted = await in_thread(privacy.erase_own, engines[0], session_id, request.remote_addr or request.ip)
+        except privacy.EraseRefused as exc:
+            return response.json({"error": str(exc)}, status=403, headers=CORS)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            logger.error("erasing a conversation failed: %s", exc)
+            return response.json(
+                {"error": "The clinic's records cannot be reached right now."}, status=503, headers=CORS
+            )
+        return response.json({"erased": True, "events": deleted}, headers=CORS)
+
+    return privacy_bp
 
 
 def demo_blueprint(config: WebsiteConfig) -> Blueprint:
@@ -78,5 +146,6 @@ def create_app(config: WebsiteConfig | None = None, name: str = "clinic_website"
     config = config or WebsiteConfig(rasa_url="http://127.0.0.1:5005", profile=load_profile())
     app = Sanic(name)
     app.blueprint(widget_blueprint())
+    app.blueprint(privacy_blueprint(config))
     app.blueprint(demo_blueprint(config))
     return app

@@ -6,7 +6,8 @@
  *   <script src="https://<website app>/widget/widget.js" defer></script>
  * Talks to the Rasa server's socket.io channel (staff replies from a hand-off are pushed
  * to it). The conversation survives reloads and page changes: its id and messages are
- * kept in this browser (localStorage) until "New conversation".
+ * kept in this browser (localStorage) until "New conversation". "Delete" erases it from the
+ * clinic's records too (the website app's /privacy/erase, scoped to this conversation's id).
  */
 (function () {
   "use strict";
@@ -23,7 +24,8 @@
       emergencyNumber: "911",
       color: "#1f6f5c",
       position: "right",
-      greeting: "Hello! Ask me about sciatica, acupuncture or our sessions."
+      greeting: "Hello! Ask me about sciatica, acupuncture or our sessions.",
+      privacyUrl: new URL(base, location.href).origin + "/privacy/erase"
     },
     window.ClinicChat || {}
   );
@@ -64,9 +66,17 @@
     var header = node("header", { class: "cc-header" });
     header.appendChild(node("h2", { class: "cc-title" }, cfg.title));
     el.restart = node("button", { type: "button", class: "cc-restart" }, "New conversation");
+    el.erase = node("button", { type: "button", class: "cc-erase", "aria-controls": "cc-confirm" }, "Delete");
     el.close = node("button", { type: "button", class: "cc-close", "aria-label": "Close chat" }, "\u00d7");
     header.appendChild(el.restart);
+    header.appendChild(el.erase);
     header.appendChild(el.close);
+    el.confirm = node("div", { id: "cc-confirm", class: "cc-confirm", role: "group", "aria-label": "Delete this conversation", hidden: "" });
+    el.confirm.appendChild(node("p", {}, "Delete this conversation from the clinic's records? This cannot be undone."));
+    el.confirmYes = node("button", { type: "button", class: "cc-button" }, "Delete for good");
+    el.confirmNo = node("button", { type: "button", class: "cc-button" }, "Keep it");
+    el.confirm.appendChild(el.confirmYes);
+    el.confirm.appendChild(el.confirmNo);
     el.status = node("p", { class: "cc-status", role: "status", hidden: "" });
     el.log = node("div", { class: "cc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
     el.typing = node("p", { class: "cc-typing", hidden: "" }, "The assistant is typing\u2026");
@@ -79,7 +89,7 @@
     form.appendChild(el.input);
     form.appendChild(el.count);
     form.appendChild(el.send);
-    [header, el.status, el.log, el.typing, form].forEach(function (n) { el.panel.appendChild(n); });
+    [header, el.confirm, el.status, el.log, el.typing, form].forEach(function (n) { el.panel.appendChild(n); });
     root.appendChild(el.panel);
     root.appendChild(el.launcher);
     document.body.appendChild(root);
@@ -87,6 +97,9 @@
     el.launcher.addEventListener("click", function () { setOpen(!state.open); });
     el.close.addEventListener("click", function () { setOpen(false); el.launcher.focus(); });
     el.restart.addEventListener("click", restart);
+    el.erase.addEventListener("click", function () { el.confirm.hidden = false; el.confirmNo.focus(); });
+    el.confirmNo.addEventListener("click", function () { el.confirm.hidden = true; el.erase.focus(); });
+    el.confirmYes.addEventListener("click", erase);
     el.input.addEventListener("input", updateCount);
     el.input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
@@ -227,6 +240,29 @@
     renderAll();
     if (socket) socket.emit("session_request", { session_id: state.sessionId });
     setOpen(true);
+  }
+
+  // Erase this conversation at the clinic, then start afresh; on failure nothing is lost here.
+  function erase() {
+    el.confirmYes.disabled = true;
+    fetch(cfg.privacyUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session_id: state.sessionId })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (result) {
+      el.confirmYes.disabled = false;
+      el.confirm.hidden = true;
+      if (!result.ok) throw new Error(result.body.error || "failed");
+      restart();
+      addMessage({ from: "bot", text: "Your conversation was deleted from the clinic's records.", local: true });
+    }).catch(function () {
+      el.confirmYes.disabled = false;
+      el.confirm.hidden = true;
+      addMessage({ from: "bot", text: "Sorry, the conversation could not be deleted right now. Please try again later" +
+        (cfg.phone ? " or call " + cfg.phone : "") + ".", local: true });
+    });
   }
 
   function connect() {
