@@ -39,14 +39,36 @@ class Console:
         Indexer(self.engine, self.settings.low_confidence).refresh()
 
 
-def make_console(tmp_path: Path, **overrides: Any) -> Console:
+def make_console(tmp_path: Path, database_url: str = "", **overrides: Any) -> Console:
+    """On SQLite in tmp_path, or on the (empty) database at database_url."""
     config.cache_clear()
     tmp_path.mkdir(parents=True, exist_ok=True)
-    settings = dataclasses.replace(config(), database_url=f"sqlite:///{tmp_path / 'rasa.db'}", **overrides)
+    database_url = database_url or f"sqlite:///{tmp_path / 'rasa.db'}"
+    settings = dataclasses.replace(config(), database_url=database_url, **overrides)
     engine = connect(settings.database_url)
     accounts.add_user(engine, "sam", PASSWORD, "staff")
     accounts.add_user(engine, "ada", PASSWORD, "admin")
-    return Console(create_app(settings, engine, name=f"staff_{tmp_path.name}"[:60], background=False), engine, settings)
+    app = create_app(settings, engine, name=f"staff_{tmp_path.name}"[:60], background=False)
+    return Console(app, engine, settings)
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """A new empty database on a running PostgreSQL server; its URL."""
+    import uuid
+
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = "t" + uuid.uuid4().hex[:12]
+    connection = psycopg2.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname=url.database
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 class Client:

@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,15 +22,32 @@ from assistant.staff.__main__ import main as staff_cli
 from assistant.staff.db import DatabaseError as ConsoleDatabaseError
 from assistant.staff.db import connect
 from assistant.staff.schema import audit, conversations, events, sessions
-from tests.staff_console import OLD, PASSWORD, Client, Console, make_console, sample_conversations
+from tests.staff_console import (
+    OLD,
+    PASSWORD,
+    Client,
+    Console,
+    fresh_postgres_database,
+    make_console,
+    sample_conversations,
+)
+from tools import services
 from tools.conversations import Script
 
 PUBLIC = {"/login", "/static"}
 
 
-@pytest.fixture
-def console(tmp_path: Path) -> Console:
-    console = make_console(tmp_path)
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str]:
+    with services.postgres() as server:
+        yield server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def console(request: pytest.FixtureRequest, tmp_path: Path) -> Console:
+    """The console on SQLite, and again on PostgreSQL (its own full-text index and triggers)."""
+    url = fresh_postgres_database(request.getfixturevalue("postgres_server")) if request.param == "postgresql" else ""
+    console = make_console(tmp_path, url)
     console.ids = sample_conversations(console.engine)
     console.index()
     return console
@@ -513,3 +532,114 @@ async def test_widget_variants_of_answers_show_their_text(console: Console) -> N
     await client.login("sam")
     page = (await client.get(f"/conversations/{sender}")).text
     assert "<p>Call 911 now.</p>" in page
+
+
+# --- hand-off through the Rasa API, and the index ------------------------------------------------
+
+
+@pytest.fixture
+async def rasa_stub() -> Iterator[dict]:
+    """A stand-in for the Rasa server's HTTP API on loopback that records what it is sent."""
+    from aiohttp import web
+
+    received: dict = {"calls": [], "status": 200}
+
+    async def append(request: web.Request) -> web.Response:
+        received["calls"].append((request.match_info["conversation"], dict(request.query), await request.json()))
+        return web.json_response({}, status=received["status"])
+
+    app = web.Application()
+    app.router.add_post("/conversations/{conversation}/tracker/events", append)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    received["url"] = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield received
+    await runner.cleanup()
+
+
+async def test_reply_and_resume_go_through_the_rasa_api(console: Console, rasa_stub: dict) -> None:
+    from assistant.records import handoff_requests
+    from assistant.staff.rasa_client import RasaClient
+
+    console.app.ctx.rasa = RasaClient(rasa_stub["url"], "the-token")
+    client = Client(console.app)
+    await client.login("sam")
+    handoff = console.ids["handoff"]
+    page = (await client.get(f"/conversations/{handoff}")).text
+    assert "Reply to the patient" in page and 'data-live="1"' in page
+    assert (await client.post(f"/conversations/{handoff}/reply", {"text": "   "})).status == 400
+    response = await client.post(f"/conversations/{handoff}/reply", {"text": "Hi, Anna here."})
+    assert response.status == 303
+    conversation, query, body = rasa_stub["calls"][-1]
+    assert conversation == handoff and query == {
+        "token": "the-token",
+        "output_channel": "latest",
+        "execute_side_effects": "true",
+    }
+    assert body == [{"event": "bot", "text": "Hi, Anna here.", "metadata": {"from_staff": True}}]
+    assert (await client.post(f"/conversations/{handoff}/resume")).status == 303
+    assert rasa_stub["calls"][-1] == (handoff, {"token": "the-token"}, [{"event": "resume"}])
+    with console.engine.connect() as connection:
+        assert connection.execute(select(handoff_requests.c.status)).scalar() == "resumed"
+    assert [row[1] for row in audit_actions(console) if row[2] == handoff][-2:] == ["reply", "resume"]
+    rasa_stub["status"] = 500
+    failed = await client.post(f"/conversations/{handoff}/reply", {"text": "Still there?"})
+    assert failed.status == 502 and "Not sent" in failed.text
+    console.app.ctx.rasa = RasaClient("http://127.0.0.1:1", "the-token")
+    down = await client.post(f"/conversations/{handoff}/reply", {"text": "Still there?"})
+    assert down.status == 502 and "cannot reach the assistant" in down.text
+    assert (await client.get(f"/api/conversations/{handoff}/turns")).json["paused"] is True
+
+
+def test_index_follows_new_events_records_and_erasure(console: Console) -> None:
+    from assistant.staff.index import SETTLE_SECONDS, Indexer
+
+    indexer = Indexer(console.engine)
+
+    def summary(sender: str):
+        with console.engine.connect() as connection:
+            return connection.execute(select(conversations).where(conversations.c.sender_id == sender)).first()
+
+    flag = summary(console.ids["flag"])
+    assert (flag.channel, flag.severity, flag.n_user, flag.topics) == ("telegram", "emergency", 1, " red_flag ")
+    assert summary(console.ids["handoff"]).paused and summary(console.ids["handoff"]).has_handoff
+    assert summary(console.ids["booking"]).has_booking and summary(console.ids["faq"]).n_low == 1
+    assert indexer.refresh() == 0 and indexer.behind() == 0
+    # New events are indexed at once, and read again until they have settled.
+    live = "5" * 32
+    Script(live, time.time() - 5).say("what is sciatica", "sciatica_definition").store(console.engine)
+    assert indexer.refresh() > 0 and summary(live).n_user == 1
+    assert indexer.behind() > 0  # not settled yet: read again next time
+    Script(live, time.time() - 3).say("thanks", "thank").store(console.engine)
+    indexer.refresh()
+    assert summary(live).n_user == 2 and summary(live).preview == "thanks"
+    # An escalation stored after the conversation's events still marks it.
+    with console.engine.begin() as connection:
+        connection.execute(
+            escalations.insert().values(
+                sender_id=live, severity="urgent", flags="[]", message="x", created_at=datetime.now(timezone.utc)
+            )
+        )
+    indexer.refresh()
+    assert summary(live).severity == "urgent"
+    # Events gone (erased elsewhere): the summary goes too.
+    with console.engine.begin() as connection:
+        connection.execute(events.delete().where(events.c.sender_id == live))
+    indexer.reindex([live])
+    assert summary(live) is None
+    assert SETTLE_SECONDS >= 10
+
+
+async def test_database_lost_mid_run_is_a_clear_503_and_service_resumes(tmp_path: Path) -> None:
+    with services.postgres() as server:
+        console = make_console(tmp_path, server.url)
+        client = Client(console.app)
+        await client.login("sam")
+        assert (await client.get("/conversations")).status == 200
+        server.stop()
+        down = await client.get("/conversations")
+        assert down.status == 503 and "database cannot be reached" in down.text
+        server.start()
+        assert (await client.get("/conversations")).status == 200  # same session, nothing lost
