@@ -40,7 +40,7 @@ format: install ## apply ruff's fixes and formatting
 train: install ## render clinic answers; train the model if its inputs changed
 	@$(PY) -m tools.model >/dev/null
 
-run: install ## train if needed, start the action server and the Rasa server
+run: install ## train if needed, start the action server, the Rasa server, the website and the staff console
 	@$(PY) -m tools.run
 
 shell: install ## talk to the assistant in this terminal

@@ -15,7 +15,7 @@ from assistant.staff import privacy, queries
 from assistant.staff.db import in_thread
 from assistant.staff.redact import Redactor, no_redaction
 from assistant.staff.schema import conversations
-from assistant.staff.web import back, record, refuse, render, signed_in, zone
+from assistant.staff.web import back, client_ip, record, refuse, render, signed_in, zone
 
 bp = Blueprint("conversations")
 MAX_TAGS = 10
@@ -124,5 +124,5 @@ async def erase(request: Request, sender_id: str) -> HTTPResponse:
     if request.form.get("confirm") != sender_id:
         return refuse(request, 400, "To erase, type the conversation id exactly as shown.")
     session = request.ctx.session
-    deleted = await in_thread(privacy.erase, request.app.ctx.engine, sender_id, session.user.name, "")
+    deleted = await in_thread(privacy.erase, request.app.ctx.engine, sender_id, session.user.name, client_ip(request))
     return response.redirect("/conversations?notice=" + f"Conversation erased ({deleted} events).", status=303)
