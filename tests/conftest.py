@@ -79,3 +79,13 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def widget_page(browser: Any, browser_stack: servers.Stack) -> Iterator[Any]:
+    """A fresh browser (own storage) on the demo clinic page, the widget in its corner."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(browser_stack.web_url + "/")
+    yield page
+    context.close()

@@ -29,12 +29,8 @@ def admin(browser_stack: servers.Stack) -> str:
 
 
 @pytest.fixture
-def patient(browser: Browser, browser_stack: servers.Stack) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto(browser_stack.web_url + "/")
-    yield page
-    context.close()
+def patient(widget_page: Page) -> Page:
+    return widget_page
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ against the real servers on loopback. Screenshots go to artefacts/ (git-ignored)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,12 +20,8 @@ def stack(browser_stack: servers.Stack) -> servers.Stack:
 
 
 @pytest.fixture
-def page(browser: Browser, stack: servers.Stack) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto(stack.web_url + "/")
-    yield page
-    context.close()
+def page(widget_page: Page) -> Page:
+    return widget_page
 
 
 @pytest.fixture(scope="module")

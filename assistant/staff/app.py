@@ -70,7 +70,7 @@ def create_app(
 
     @app.on_request
     async def load_session(request: Request) -> None:
-        token = request.cookies.get(SESSION_COOKIE, "")
+        token = "" if request.path.startswith("/static/") else request.cookies.get(SESSION_COOKIE, "")
         request.ctx.session = (
             await in_thread(
                 accounts.find_session, engine, token, settings.idle_minutes * 60, settings.session_hours * 3600

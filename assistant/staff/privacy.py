@@ -64,8 +64,8 @@ def erase_own(engine: Engine, session_id: str, ip: str = "") -> int:
 
 
 def purge(engine: Engine, older_than_days: int, actor: str = "system") -> tuple[int, int]:
-    """Delete conversations whose last event is older than the given days, and clinic records of
-    the same age whose conversation is gone already; (conversations, events) deleted."""
+    """Delete conversations whose last event is older than the given days, with everything
+    recorded about them, and any other clinic record older than that; (conversations, events)."""
     if older_than_days < 1:
         raise ValueError("older_than_days must be at least 1")
     cutoff = time.time() - older_than_days * 86400

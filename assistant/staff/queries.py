@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -70,8 +71,6 @@ class Filters:
         )
 
     def query_string(self, **changes: Any) -> str:
-        from urllib.parse import urlencode
-
         values = {
             "since": self.since.isoformat() if self.since else "",
             "until": self.until.isoformat() if self.until else "",

@@ -108,9 +108,10 @@ def signed_in(admin: bool = False) -> Callable[[Handler], Handler]:
     return decorate
 
 
-async def record(request: Request, action: str, subject: str | None = None, detail: str = "") -> None:
+async def record(request: Request, action: str, subject: str | None = None, detail: str = "", actor: str = "") -> None:
+    """An audit entry by the signed-in user (or the given actor), with the caller's address."""
     session: Session | None = request.ctx.session
-    actor = session.user.name if session else "anonymous"
+    actor = actor or (session.user.name if session else "anonymous")
     await in_thread(audit.record, request.app.ctx.engine, actor, action, subject, detail, client_ip(request))
 
 

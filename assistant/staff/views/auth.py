@@ -74,8 +74,7 @@ async def login(request: Request) -> HTTPResponse:
             return login_page(request, 429, message, name)
         return login_page(request, 401, "Wrong user name or password.", name)
     token = await in_thread(accounts.open_session, request.app.ctx.engine, result.user)
-    request.ctx.session = accounts.Session(result.user, "", "")
-    await record(request, "login")
+    await record(request, "login", actor=result.user.name)
     page = response.redirect(_next(request), status=303)
     set_cookie(request, page, SESSION_COOKIE, token, None)  # a browser-session cookie; the server expires it too
     del page.cookies[LOGIN_CSRF_COOKIE]
