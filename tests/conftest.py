@@ -67,9 +67,11 @@ def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (`playwright install` cannot download here)."""
+    """Debian's Chromium, headless, driven by Playwright (`playwright install` cannot download here).
+    Per module: Playwright's sync API runs its own event loop, which must be gone before the
+    asyncio tests of later modules run."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
