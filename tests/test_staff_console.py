@@ -62,7 +62,8 @@ def routes(console: Console, method: str) -> list[str]:
         path = "/" + route.path
         if any(path.startswith(public) for public in PUBLIC):
             continue
-        for name, sample in (("sender_id", console.ids["flag"]), ("escalation_id", "1"), ("request_id", "1")):
+        samples = (("sender_id", console.ids["flag"]), ("escalation_id", "1"), ("request_id", "1"), ("handoff_id", "1"))
+        for name, sample in samples:
             path = path.replace(f"<{name}:str>", sample).replace(f"<{name}:int>", sample)
         found.append(path.replace("<kind:str>", "booking").replace("<fmt:str>", "csv"))
     return sorted(found)
@@ -643,3 +644,19 @@ async def test_database_lost_mid_run_is_a_clear_503_and_service_resumes(tmp_path
         assert down.status == 503 and "database cannot be reached" in down.text
         server.start()
         assert (await client.get("/conversations")).status == 200  # same session, nothing lost
+
+
+async def test_a_timed_out_hand_off_can_be_taken_off_the_list(console: Console) -> None:
+    from assistant.records import handoff_requests
+
+    Script(console.ids["handoff"], OLD + 500).resume().store(console.engine)  # the pause ended by itself
+    console.index()
+    client = Client(console.app)
+    await client.login("sam")
+    page = (await client.get("/handoff")).text
+    assert "bot answering again (timed out)" in page and "Take off the list" in page
+    assert (await client.post("/handoff/1/close", {"next": "/handoff"})).status == 303
+    assert "Nobody is waiting." in (await client.get("/handoff")).text
+    with console.engine.connect() as connection:
+        assert connection.execute(select(handoff_requests.c.status)).scalar() == "resumed"
+    assert (await client.post("/handoff/99/close")).status == 404

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 
+from assistant.records import handoff_requests
 from assistant.staff import queries
 from assistant.staff.db import in_thread
 from assistant.staff.rasa_client import RasaError
@@ -45,6 +50,31 @@ async def resume(request: Request, sender_id: str) -> HTTPResponse:
     await in_thread(request.app.ctx.indexer.reindex, [sender_id])
     await record(request, "resume", sender_id)
     return back(request, f"/conversations/{sender_id}", "The assistant answers this patient again.")
+
+
+def _close(engine: Engine, handoff_id: int) -> str | None:
+    with engine.begin() as connection:
+        sender_id = connection.execute(
+            select(handoff_requests.c.sender_id).where(handoff_requests.c.id == handoff_id)
+        ).scalar()
+        if sender_id is not None:
+            connection.execute(
+                update(handoff_requests)
+                .where(handoff_requests.c.id == handoff_id)
+                .values(status="resumed", updated_at=datetime.now(timezone.utc))
+            )
+        return sender_id
+
+
+@bp.post("/handoff/<handoff_id:int>/close")
+@signed_in()
+async def close(request: Request, handoff_id: int) -> HTTPResponse:
+    """Take a request off the list when the pause already ended by itself (HANDOFF_TIMEOUT_MINUTES)."""
+    sender_id = await in_thread(_close, request.app.ctx.engine, handoff_id)
+    if sender_id is None:
+        return refuse(request, 404, "No such hand-off request.")
+    await record(request, "request_status", sender_id, f"handoff {handoff_id} -> resumed")
+    return back(request, "/handoff", "Taken off the list.")
 
 
 @bp.get("/api/conversations/<sender_id:str>/turns")
