@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTIONS_PORT ?= 5055
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 
-.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench clean
+.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,8 +73,12 @@ pytest: train ## unit tests of actions and tools, then end-to-end tests on real 
 # pytest last, so its summary is the final line of the run.
 test: lint validate eval test-stories pytest ## everything CI runs
 
-bench: train ## throughput/latency/memory vs. Rasa's default config (a report)
+bench: train ## throughput/latency/memory vs. Rasa's default config, then the staff console's (reports)
 	$(PY) -m tools.bench
+	$(PY) -m tools.bench_staff
+
+bench-staff: install ## staff console list/search latency on 100k generated conversations, SQLite and PostgreSQL (a report)
+	$(PY) -m tools.bench_staff
 
 clean: ## remove models, runtime data and reports (not .venv)
 	rm -rf models var .rasa results

@@ -113,6 +113,7 @@ events = Table(
 )
 
 Index("ix_staff_conversations_started", conversations.c.started_at)
+Index("ix_staff_conversations_channel", conversations.c.channel)  # the channel filter's choices, every list page
 
 # Full-text search of patients' messages: FTS5 on SQLite (kept in step by triggers), a GIN
 # index on PostgreSQL; see queries.search_clause.
