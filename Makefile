@@ -12,7 +12,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 # Rasa's CLI and the test tools read these from endpoints.yml; harmless defaults.
 export ACTIONS_PORT ?= 5055
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
+export LOCK_STORE_URL ?=
 
 .PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff clean
 

@@ -89,6 +89,7 @@ class Stack:
     # Plain `rasa run` (no assistant.speedups): the benchmark's stock baseline.
     stock_server: bool = False
     token_file: Path | None = None  # where a generated token is kept (None: from RASA_TOKEN)
+    lock_store_url: str = ""  # empty: in-memory locks (one Rasa process); redis://... to share conversations
     channels: list[str] = field(default_factory=list)  # enabled when the Rasa server started
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
@@ -118,6 +119,8 @@ class Stack:
         env = dict(os.environ)
         env.update(
             ACTIONS_PORT=str(self.actions_port),
+            ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
+            LOCK_STORE_URL=self.lock_store_url,
             RASA_TOKEN=self.token,
             DATABASE_URL=self.database_url,
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
@@ -145,6 +148,7 @@ def default_stack(model: Path) -> Stack:
         log_dir=VAR / "log",
         interface=os.environ.get("RASA_INTERFACE", "127.0.0.1"),
         token_file=token_file,
+        lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
     )
 
 

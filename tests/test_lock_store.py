@@ -1,0 +1,53 @@
+"""endpoints.yml's lock store from LOCK_STORE_URL: in-memory when empty, Rasa's RedisLockStore on a
+real Redis (tools/services.py) when set, a clear error naming the URL without its password otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.shared.exceptions import RasaException
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from assistant.lock_store import URLLockStore
+from tests.conftest import ROOT
+from tools import services
+from tools.servers import free_port
+
+
+def store(url: str) -> object:
+    return URLLockStore(EndpointConfig(url=url))
+
+
+def test_empty_url_is_rasas_in_memory_lock_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCK_STORE_URL", "")
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///var/rasa.db")
+    config = read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")
+    assert config.type == "assistant.lock_store.URLLockStore"
+    assert isinstance(URLLockStore(config), InMemoryLockStore)
+
+
+async def test_redis_url_gives_a_shared_lock_store() -> None:
+    with services.redis() as redis:
+        first, second = store(redis.url), store(redis.url)
+        assert isinstance(first, RedisLockStore)
+        async with first.lock("conversation-1"):
+            # The other process's store sees the same lock: its ticket waits behind ours.
+            lock = second.get_lock("conversation-1")
+            assert lock is not None and lock.is_someone_waiting()
+        after = second.get_lock("conversation-1")
+        assert after is None or not after.is_someone_waiting()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://localhost:6379", "must look like redis://"),
+        ("redis://localhost:6379/cache", "must be a number"),
+        (f"redis://:hunter2secret@127.0.0.1:{free_port()}/1", "cannot reach the lock store at redis://:***@127.0.0.1"),
+    ],
+)
+def test_bad_lock_store_urls_are_named_without_password(url: str, message: str) -> None:
+    with pytest.raises(RasaException, match="LOCK_STORE_URL|cannot reach") as error:
+        store(url)
+    assert message in str(error.value) and "hunter2secret" not in str(error.value)
