@@ -31,9 +31,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18 or newer (with npm) for the website widget" >&2; exit 2; }
 	npm ci --no-audit --no-fund --loglevel=error
 
-lint: install ## ruff
+lint: install ## ruff; hadolint and the compose file's references (tools/check_deploy.py)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m tools.check_deploy
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,132 @@
+"""The container image's entry point: one image, the role by argument.
+
+    docker run IMAGE rasa       # the Rasa server (5005): model from MODEL, else the one built into the image
+    docker run IMAGE actions    # the action server (5055)
+    docker run IMAGE website    # the website app with the widget (8080)
+    docker run IMAGE staff      # the staff console (8081)
+    docker run IMAGE health     # the image's HEALTHCHECK: is this container's role answering?
+
+Settings come from the environment exactly as for `make run` (README,
+"Configuration"); inside a container the servers listen on all interfaces,
+and the compose file decides what is published.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Writable by the image's non-root user (the code under /app is not).
+RUNTIME = Path(os.environ.get("RUNTIME_DIR") or Path(tempfile.gettempdir()) / "clinic")
+# Inside a container the container network is the boundary; the compose file decides what is published.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+ROLE_FILE = RUNTIME / "role"
+# Each role's port variable, default port, and the path that answers 200 when it is up.
+ROLES: Mapping[str, tuple[str, int, str]] = {
+    "rasa": ("RASA_PORT", 5005, "/"),
+    "actions": ("ACTIONS_PORT", 5055, "/health"),
+    "website": ("WEB_PORT", 8080, "/widget/widget.js"),
+    "staff": ("STAFF_PORT", 8081, "/login"),
+}
+
+
+class ContainerError(RuntimeError):
+    """Something the container needs is missing; the message says what."""
+
+
+def port(role: str) -> int:
+    variable, default, _ = ROLES[role]
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ContainerError(f"{variable} must be a port number, got {raw!r}")
+    return int(raw)
+
+
+def model() -> Path:
+    """MODEL (a mounted .tar.gz), else the newest model trained into the image."""
+    configured = os.environ.get("MODEL", "").strip()
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise ContainerError(f"MODEL={configured} is not a file (mount the trained model there)")
+        return path
+    built = sorted((ROOT / "models").glob("clinic-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not built:
+        raise ContainerError("no model in the image and MODEL is unset: build with TRAIN_MODEL=1 or mount one")
+    return built[-1]
+
+
+def command(role: str) -> list[str]:
+    """The server process for a role (the container's main process after exec)."""
+    python = sys.executable
+    if role == "rasa":
+        from assistant import channels
+
+        credentials = RUNTIME / "credentials.yml"
+        try:
+            channels.write_credentials(credentials)
+        except channels.ChannelError as exc:
+            raise ContainerError(str(exc)) from None
+        return [
+            python, "-m", "assistant.serve", "--model", str(model()), "--port", str(port(role)),
+            "--interface", ALL_INTERFACES, "--endpoints", str(ROOT / "endpoints.yml"),
+            "--credentials", str(credentials),
+        ]  # fmt: skip
+    if role == "actions":
+        return [str(Path(python).parent / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port(role))]
+    if role == "website":
+        rasa_url = os.environ.get("RASA_PUBLIC_URL", "").strip() or "http://localhost:5005"
+        return [
+            python,
+            "-m",
+            "assistant.website",
+            "--host",
+            ALL_INTERFACES,
+            "--port",
+            str(port(role)),
+            "--rasa-url",
+            rasa_url,
+        ]
+    if role == "staff":
+        os.environ.setdefault("STAFF_HOST", ALL_INTERFACES)  # the compose file publishes it on loopback only
+        return [python, "-m", "assistant.staff", "serve"]
+    raise ContainerError(f"unknown role {role!r}; one of: {', '.join(ROLES)}, health")
+
+
+def healthy(role: str, timeout: float = 4.0) -> bool:
+    url = f"http://127.0.0.1:{port(role)}{ROLES[role][2]}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (this container only)
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def main(argv: list[str]) -> int:
+    role = argv[0] if argv else "rasa"
+    try:
+        if role == "health":
+            current = ROLE_FILE.read_text().strip() if ROLE_FILE.exists() else ""
+            return 0 if current in ROLES and healthy(current) else 1
+        argv_for_role = command(role)
+        RUNTIME.mkdir(parents=True, exist_ok=True)
+        ROLE_FILE.write_text(role)
+    except ContainerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    os.chdir(ROOT)
+    # The server becomes the container's main process, so it gets the stop signal itself.
+    os.execv(argv_for_role[0], argv_for_role)  # noqa: S606 (a fixed program, no shell)
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
