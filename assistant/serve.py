@@ -3,8 +3,9 @@
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
 instead, so it never appears in the process list. It also installs the
-measured speedups (assistant/speedups.py) and the hand-off rules for paused
-conversations (assistant/handoff.py).
+measured speedups (assistant/speedups.py), the hand-off rules for paused
+conversations (assistant/handoff.py) and the answer for when the action
+server is down (assistant/unavailable.py).
 
     RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
 """
@@ -26,10 +27,11 @@ def main() -> None:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
     from rasa.__main__ import main as rasa_main
 
-    from assistant import handoff, speedups
+    from assistant import handoff, speedups, unavailable
 
     speedups.install()
     handoff.install()
+    unavailable.install()
     sys.argv = rasa_argv(token, sys.argv[1:])
     rasa_main()
 

@@ -262,6 +262,24 @@ def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
     assert texts(say(stack, sender, "what is sciatica exactly?")) == [answers["utter_sciatica_definition"]]
 
 
+def test_requests_say_so_when_the_action_server_is_down(
+    rasa_without_actions: servers.Stack, answers: dict[str, str]
+) -> None:
+    sender = uuid.uuid4().hex
+    unavailable = answers["utter_requests_unavailable"]
+    assert "can't take requests right now" in unavailable and "emergency" in unavailable
+    assert texts(say(rasa_without_actions, sender, "I want to book an appointment")) == [unavailable]
+    assert texts(say(rasa_without_actions, sender, "can I move my appointment on thursday?")) == [unavailable]
+    assert texts(say(rasa_without_actions, sender, "can I talk to a person?"))[-1] == answers["utter_offer_handoff"]
+    assert texts(say(rasa_without_actions, sender, "yes")) == [unavailable]
+    tracker = requests.get(
+        tracker_url(rasa_without_actions, sender), params={"token": rasa_without_actions.token}, timeout=10
+    ).json()
+    assert tracker["active_loop"] == {} and not tracker["latest_message"].get("text", "").startswith("Traceback")
+    # Nothing stuck: the next question is answered as usual.
+    assert texts(say(rasa_without_actions, sender, "does acupuncture hurt?")) == [answers["utter_acupuncture_pain"]]
+
+
 def test_the_emergency_text_does_not_need_the_action_server(
     rasa_without_actions: servers.Stack, answers: dict[str, str]
 ) -> None:
