@@ -1,0 +1,135 @@
+"""Several Rasa server processes serving one clinic (issue: production scale-out), on real
+servers: PostgreSQL (SQLTrackerStore) and Redis (RedisLockStore) from tools/services.py, one
+action server, two Rasa servers on loopback. Turns of one conversation alternate between the
+servers, concurrent messages are serialised, and a killed server's conversations go on."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import clinic_stack
+from tools import servers, services
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclasses.dataclass
+class Cluster:
+    first: servers.Stack
+    second: servers.Stack
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with services.postgres() as postgres, services.redis() as redis:
+        first = clinic_stack(tmp_path_factory, "scale-first")
+        first.database_url, first.lock_store_url = postgres.url, redis.url
+        second = dataclasses.replace(
+            first,
+            rasa_port=servers.free_port(),
+            log_dir=tmp_path_factory.mktemp("scale-second") / "log",
+            processes=[],
+            logs=[],
+            channels=[],
+        )
+        try:
+            servers.start_actions_ready(first)
+            servers.start_rasa_ready(first)
+            servers.start_rasa_ready(second)  # after the first: it finds the tables made
+            yield Cluster(first, second, postgres.url)
+        finally:
+            servers.stop(second)
+            servers.stop(first)
+
+
+@pytest.fixture(scope="module")
+def answers(domain: dict[str, Any]) -> dict[str, str]:
+    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
+def say(stack: servers.Stack, sender: str, message: str) -> list[str]:
+    response = requests.post(
+        f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+    )
+    response.raise_for_status()
+    return [m.get("text", "") for m in response.json()]
+
+
+def tracker(stack: servers.Stack, sender: str) -> dict[str, Any]:
+    url = f"{stack.url}/conversations/{sender}/tracker"
+    return requests.get(url, params={"token": stack.token}, timeout=30).json()
+
+
+def test_a_booking_alternates_between_the_servers(cluster: Cluster, answers: dict[str, str]) -> None:
+    sender = "alt-" + uuid.uuid4().hex
+    conversation = [
+        ("can I come in next Tuesday afternoon?", "What's your full name?"),
+        ("Maria Lopez", answers["utter_ask_patient_contact"]),
+        ("(212) 555-0182", answers["utter_ask_booking_patient_type"]),
+        ("does acupuncture hurt?", answers["utter_acupuncture_pain"]),
+        ("I'm a new patient", answers["utter_ask_booking_reason"]),
+        ("skip", answers["utter_ask_contact_consent"]),
+        ("yes", answers["utter_ask_booking_screening"]),
+        ("no", "Here's your request:"),
+        ("yes", answers["utter_booking_requested"]),
+    ]
+    for turn, (message, expected) in enumerate(conversation):
+        server = (cluster.first, cluster.second)[turn % 2]
+        reply = say(server, sender, message)
+        assert any(text.startswith(expected) for text in reply), (turn, message, reply)
+    engine = create_engine(cluster.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT patient_name, contact, status FROM booking_requests WHERE sender_id = :s"), {"s": sender}
+        ).all()
+    assert [tuple(row) for row in rows] == [("Maria Lopez", "+12125550182", "new")]
+    # Both servers read the same conversation.
+    assert tracker(cluster.first, sender)["events"] == tracker(cluster.second, sender)["events"]
+
+
+def test_concurrent_messages_of_one_conversation_are_serialised(cluster: Cluster, answers: dict[str, str]) -> None:
+    sender = "burst-" + uuid.uuid4().hex
+    say(cluster.first, sender, "hello")
+    questions = ["does acupuncture hurt?", "what is sciatica exactly?", "how long is a session?"] * 4
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        replies = list(
+            pool.map(lambda pair: say((cluster.first, cluster.second)[pair[0] % 2], sender, pair[1]),
+                     enumerate(questions))
+        )  # fmt: skip
+    assert all(len(reply) >= 1 for reply in replies)
+    events = tracker(cluster.second, sender)["events"]
+    users = [event for event in events if event["event"] == "user"]
+    assert len(users) == 1 + len(questions)  # nothing lost
+    assert len({event["parse_data"]["message_id"] for event in users}) == len(users)  # nothing twice
+    # Each message's turn ran to its end (action_listen) before the next message was read.
+    kinds = [
+        "user" if event["event"] == "user" else "listen"
+        for event in events
+        if event["event"] == "user" or (event["event"] == "action" and event["name"] == "action_listen")
+    ]
+    assert kinds[-2 * len(users) :] == ["user", "listen"] * len(users)
+
+
+def test_a_killed_server_leaves_its_conversations_to_the_other(cluster: Cluster, answers: dict[str, str]) -> None:
+    sender = "kill-" + uuid.uuid4().hex
+    assert say(cluster.second, sender, "I want to book")[-1] == "What's your full name?"
+    assert say(cluster.second, sender, "Ana Ruiz") == [answers["utter_ask_patient_contact"]]
+    rasa = cluster.second.processes[-1]
+    os.killpg(rasa.pid, signal.SIGKILL)
+    rasa.wait(timeout=30)
+    with pytest.raises(requests.ConnectionError):
+        say(cluster.second, sender, "ana@example.org")
+    # The other server carries on mid-form, with the name already given.
+    assert say(cluster.first, sender, "ana@example.org") == [answers["utter_ask_booking_time"]]
+    assert tracker(cluster.first, sender)["slots"]["patient_name"] == "Ana Ruiz"
