@@ -13,6 +13,9 @@ from actions import (  # noqa: F401  (registers the actions)
     settings,
     triage,
 )
+from assistant import dburl
 
-# Read at start, so a bad value stops the server with a clear message instead of failing a patient's turn.
-settings.settings()
+# Read at start, so a bad value (or a database server that is not there) stops the server with a
+# clear message instead of failing a patient's turn. A SQLite file is made on first use.
+if not settings.settings().database_url.startswith("sqlite"):
+    dburl.check_reachable(settings.settings().database_url)

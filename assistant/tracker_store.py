@@ -16,7 +16,7 @@ from rasa.shared.exceptions import RasaException
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from assistant.dburl import safe_url
+from assistant.dburl import DatabaseUnreachable, check_reachable, safe_url
 
 
 class URLSQLTrackerStore(SQLTrackerStore):
@@ -34,6 +34,10 @@ class URLSQLTrackerStore(SQLTrackerStore):
             parsed = make_url(url)
         except ArgumentError:
             raise RasaException(f"DATABASE_URL is not a database URL: {safe_url(url)}") from None
+        try:
+            check_reachable(url)
+        except DatabaseUnreachable as exc:
+            raise RasaException(str(exc)) from None
         super().__init__(
             domain=domain,
             dialect=parsed.drivername,

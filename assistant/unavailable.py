@@ -1,5 +1,15 @@
-"""When the action server cannot be reached, patients still get an answer.
+"""When a service behind the assistant is down, patients still get an answer.
 
+The conversation store (PostgreSQL/SQLite): Rasa's FailSafeTrackerStore then
+treats the patient as new (a mid-booking patient starts over) and keeps the
+turn in the process's memory only, lost for staff and for the other Rasa
+processes. Here a database error reaches `Agent.handle_message`, which
+answers `utter_service_unavailable` (try again in a few minutes, how to reach
+the clinic, the emergency advice) and stores nothing half-way; the next
+message works as soon as the database is back. The same for the lock store
+(Redis).
+
+The action server:
 Rasa logs a failed custom action and carries on with its events lost: a
 patient who asked to book, to move an appointment or to talk to staff got
 no reply at all. Installed by `assistant.serve`, this makes those actions
@@ -17,9 +27,16 @@ import logging
 from typing import Any
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.core.lock_store import LockError
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, FollowupAction, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 RESPONSE = "utter_requests_unavailable"
@@ -40,6 +57,8 @@ REQUEST_ACTIONS = frozenset(
 # Actions whose failure leaves the patient without any answer: the generic "say it another way".
 ANSWERING_ACTIONS = frozenset({"action_suggest_topics"})
 _original_run = RemoteAction.run
+_original_handle = Agent.handle_message
+DOWN_RESPONSE = "utter_service_unavailable"
 _installed = False
 
 
@@ -68,8 +87,44 @@ async def _run(self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, 
         return [uttered, ActiveLoop(None), SlotSet("requested_slot", None), FollowupAction(ACTION_LISTEN_NAME)]
 
 
+async def _handle_message(self: Agent, message: UserMessage) -> list[dict[str, Any]] | None:
+    try:
+        return await _original_handle(self, message)
+    except (SQLAlchemyError, LockError, RedisError) as exc:
+        logger.error("conversation or lock store unavailable: %s: %s", type(exc).__name__, str(exc)[:200])
+        output = message.output_channel
+        tracker = DialogueStateTracker(message.sender_id or "unknown", [])
+        reply = await self.nlg.generate(DOWN_RESPONSE, tracker, output.name()) if self.nlg else None
+        if reply:
+            await output.send_response(message.sender_id, reply)
+        return None
+
+
+async def _retrieve(self: FailSafeTrackerStore, sender_id: str) -> DialogueStateTracker | None:
+    try:
+        return await self._tracker_store.retrieve(sender_id)
+    except SQLAlchemyError:
+        raise  # the database is down: answered by _handle_message, not by starting afresh
+    except Exception as exc:  # Rasa's own handling of other store errors
+        self.on_tracker_store_retrieve_error(exc)
+        return None
+
+
+async def _save(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> None:
+    try:
+        await self._tracker_store.save(tracker)
+    except SQLAlchemyError:
+        raise  # not into the process's memory, where staff and the other processes never see it
+    except Exception as exc:  # Rasa's own handling of other store errors
+        self.on_tracker_store_error(exc)
+        await self.fallback_tracker_store.save(tracker)
+
+
 def install() -> None:
     global _installed
     if not _installed:
         RemoteAction.run = _run  # type: ignore[method-assign]
+        Agent.handle_message = _handle_message  # type: ignore[method-assign]
+        FailSafeTrackerStore.retrieve = _retrieve  # type: ignore[method-assign]
+        FailSafeTrackerStore.save = _save  # type: ignore[method-assign]
         _installed = True

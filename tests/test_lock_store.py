@@ -1,5 +1,6 @@
-"""endpoints.yml's lock store from LOCK_STORE_URL: in-memory when empty, Rasa's RedisLockStore on a
-real Redis (tools/services.py) when set, a clear error naming the URL without its password otherwise."""
+"""Start-up checks of the shared stores: the lock store from LOCK_STORE_URL (in-memory when empty,
+Rasa's RedisLockStore on a real Redis from tools/services.py when set) and the database, each a
+clear error naming the URL without its password when it cannot be used."""
 
 from __future__ import annotations
 
@@ -51,3 +52,14 @@ def test_bad_lock_store_urls_are_named_without_password(url: str, message: str) 
     with pytest.raises(RasaException, match="LOCK_STORE_URL|cannot reach") as error:
         store(url)
     assert message in str(error.value) and "hunter2secret" not in str(error.value)
+
+
+def test_an_unreachable_database_stops_the_start_with_its_url_but_not_its_password() -> None:
+    from assistant.dburl import DatabaseUnreachable, check_reachable
+
+    with pytest.raises(DatabaseUnreachable) as error:
+        check_reachable(f"postgresql://clinic:hunter2secret@127.0.0.1:{free_port()}/clinic", wait_seconds=0)
+    assert "cannot reach the database at postgresql://clinic:***@127.0.0.1:" in str(error.value)
+    assert "hunter2secret" not in str(error.value)
+    with services.postgres() as postgres:
+        check_reachable(postgres.url, wait_seconds=0)  # reachable: no error

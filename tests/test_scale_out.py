@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ class Cluster:
     first: servers.Stack
     second: servers.Stack
     database_url: str
+    postgres: services.PostgresServer
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             servers.start_actions_ready(first)
             servers.start_rasa_ready(first)
             servers.start_rasa_ready(second)  # after the first: it finds the tables made
-            yield Cluster(first, second, postgres.url)
+            yield Cluster(first, second, postgres.url, postgres)
         finally:
             servers.stop(second)
             servers.stop(first)
@@ -133,3 +135,37 @@ def test_a_killed_server_leaves_its_conversations_to_the_other(cluster: Cluster,
     # The other server carries on mid-form, with the name already given.
     assert say(cluster.first, sender, "ana@example.org") == [answers["utter_ask_booking_time"]]
     assert tracker(cluster.first, sender)["slots"]["patient_name"] == "Ana Ruiz"
+
+
+def test_database_lost_mid_run_fails_cleanly_and_service_resumes(cluster: Cluster, answers: dict[str, str]) -> None:
+    sender = "dblost-" + uuid.uuid4().hex
+    assert say(cluster.first, sender, "does acupuncture hurt?")[-1] == answers["utter_acupuncture_pain"]
+    cluster.postgres.stop()
+    try:
+        started = time.monotonic()
+        assert say(cluster.first, sender, "hello") == [answers["utter_service_unavailable"]]  # not silence
+        assert time.monotonic() - started < 60
+    finally:
+        cluster.postgres.start()
+    deadline = time.monotonic() + 60
+    while True:  # the pool's broken connections are replaced on the next tries
+        reply = say(cluster.first, sender, "what is sciatica exactly?")
+        if reply != [answers["utter_service_unavailable"]]:
+            break
+        assert time.monotonic() < deadline, "no recovery after the database came back"
+        time.sleep(1)
+    assert reply[-1] == answers["utter_sciatica_definition"]
+
+
+def test_an_unreachable_database_stops_the_rasa_server_at_start(tmp_path_factory: pytest.TempPathFactory) -> None:
+    stack = clinic_stack(tmp_path_factory, "no-database")
+    stack.database_url = f"postgresql://clinic:hunter2secret@127.0.0.1:{servers.free_port()}/clinic"
+    os.environ["DATABASE_WAIT_SECONDS"] = "1"
+    try:
+        with pytest.raises(servers.ServerError, match="exited with code 1"):
+            servers.start_rasa_ready(stack, timeout=120)
+    finally:
+        del os.environ["DATABASE_WAIT_SECONDS"]
+        servers.stop(stack)
+    log = (stack.log_dir / "rasa.log").read_text()
+    assert "cannot reach the database at postgresql://clinic:***@127.0.0.1:" in log and "hunter2secret" not in log

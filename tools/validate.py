@@ -33,6 +33,7 @@ EXPLAINED = {
     UNUSED.format("utter_booking_no_consent"): "sent by action_submit_booking",
     UNUSED.format("utter_booking_not_stored"): "sent by action_submit_booking when the database fails",
     UNUSED.format("utter_requests_unavailable"): "sent by the Rasa server when the action server is down",
+    UNUSED.format("utter_service_unavailable"): "sent by the Rasa server when its conversation store is down",
     NO_EXAMPLES.format("red_flag_emergency"): DETECTOR_INTENT,
     NO_EXAMPLES.format("red_flag_urgent"): DETECTOR_INTENT,
 }
