@@ -4,8 +4,9 @@ Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
 instead, so it never appears in the process list. It also installs the
 measured speedups (assistant/speedups.py), the hand-off rules for paused
-conversations (assistant/handoff.py) and the answer for when the action
-server is down (assistant/unavailable.py).
+conversations (assistant/handoff.py), the answers for when a service behind
+the assistant is down (assistant/unavailable.py) and the checks that turn
+malformed webhook requests into clear 4xx answers (assistant/webhook_guard.py).
 
     RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
 """
@@ -27,11 +28,12 @@ def main() -> None:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
     from rasa.__main__ import main as rasa_main
 
-    from assistant import handoff, speedups, unavailable
+    from assistant import handoff, speedups, unavailable, webhook_guard
 
     speedups.install()
     handoff.install()
     unavailable.install()
+    webhook_guard.install_on_rasa()
     sys.argv = rasa_argv(token, sys.argv[1:])
     rasa_main()
 

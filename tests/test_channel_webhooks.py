@@ -222,3 +222,65 @@ def test_telegram_registers_its_webhook_with_the_secret_and_refuses_requests_wit
 @pytest.fixture(scope="module")
 def answers(domain: dict) -> dict[str, str]:
     return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
+BIG = "sciatica " * 12_000  # about 100 kB
+BAD_UTF8 = b"\xff\xfe\xfa not utf-8"
+
+
+def signed_messenger(body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature": "sha1=" + hmac.new(FACEBOOK_SECRET.encode(), body, hashlib.sha1).hexdigest()}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["empty", "not json", "not utf-8", "json list", "no message", "number message", "100 kB"],
+)
+def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(stack: servers.Stack, case: str) -> None:
+    rest = {
+        "empty": b"",
+        "not json": b"{",
+        "not utf-8": b'{"sender": "x", "message": "' + BAD_UTF8 + b'"}',
+        "json list": b"[]",
+        "no message": json.dumps({"sender": "bad-" + uuid.uuid4().hex}).encode(),
+        "number message": json.dumps({"sender": "bad-" + uuid.uuid4().hex, "message": 123}).encode(),
+        "100 kB": json.dumps({"sender": "bad-" + uuid.uuid4().hex, "message": BIG}).encode(),
+    }[case]
+    posts = [
+        (f"{stack.url}/webhooks/rest/webhook", rest, {"Content-Type": "application/json"}),
+        (
+            f"{stack.url}/webhooks/facebook/webhook",
+            rest,
+            {"Content-Type": "application/json", **signed_messenger(rest)},
+        ),
+        (
+            f"{stack.url}/webhooks/telegram/webhook",
+            rest,
+            {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+        ),
+    ]
+    for url, body, headers in posts:
+        response = requests.post(url, data=body, headers=headers, timeout=60)
+        assert response.status_code < 500, (url, case, response.status_code, response.text[:200])
+        if response.status_code >= 400:
+            assert response.text.strip(), (url, case)  # says what was wrong
+    # Twilio: a signed form with the same kind of trouble.
+    url = f"{stack.url}/webhooks/twilio/webhook"
+    form = {"From": "+15550199", "To": "+15550100", "Body": BIG if case == "100 kB" else "", "MessageSid": "SM1"}
+    if case == "no message":
+        del form["Body"]
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    response = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=60)
+    assert response.status_code < 500, (url, case, response.status_code, response.text[:200])
+
+
+@pytest.mark.parametrize(
+    "text", ["😀😀😀", "¿Qué es la ciática?", "坐骨神经痛是什么?", "ما هو عرق النسا", "   ", "\u200b"]
+)
+def test_emoji_and_other_languages_get_a_polite_answer(stack: servers.Stack, text: str) -> None:
+    sender = "lang-" + uuid.uuid4().hex
+    response = requests.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    assert response.status_code < 500, (text, response.status_code)
+    if response.status_code == 200 and text.strip("\u200b "):
+        replies = [message.get("text", "") for message in response.json()]
+        assert replies and all(reply for reply in replies), (text, replies)
