@@ -289,6 +289,18 @@ def _postgres_base() -> tuple[Path, list[str]]:
 
 
 @contextmanager
+def _removed_afterwards(server: PostgresServer | RedisServer, base: Path) -> Iterator[None]:
+    """Stopped and its directory gone when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
 def postgres(database: str = "clinic", timeout: float = 30.0) -> Iterator[PostgresServer]:
     """A new PostgreSQL cluster on a free loopback port with `database` created; removed afterwards."""
     bin_dir = postgres_bin_dir()
@@ -301,16 +313,11 @@ def postgres(database: str = "clinic", timeout: float = 30.0) -> Iterator[Postgr
         password=secrets.token_urlsafe(18),
         run_as=run_as,
     )
-    try:
+    with _removed_afterwards(server, base):
         server.init()
         server.start(timeout)
         server.create_database()
         yield server
-    finally:
-        try:
-            server.stop()
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass
@@ -391,14 +398,9 @@ def redis(timeout: float = 10.0) -> Iterator[RedisServer]:
     binary = redis_binary()
     base = Path(tempfile.mkdtemp(prefix="clinic-redis-"))
     server = RedisServer(binary=binary, base=base, port=free_port())
-    try:
+    with _removed_afterwards(server, base):
         server.start(timeout)
         yield server
-    finally:
-        try:
-            server.stop()
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
