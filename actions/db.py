@@ -8,6 +8,7 @@ the patient honestly or carry on.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -17,17 +18,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.settings import settings
 from assistant.dburl import safe_url
-from assistant.records import metadata
+from assistant.records import create_tables
 
 logger = logging.getLogger(__name__)
 
 
+_creating = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def engine() -> Engine:
-    """Created on first use, not at import; tables made if missing."""
-    created = create_engine(settings().database_url, future=True)
-    metadata.create_all(created)
-    return created
+    """Created on first use, not at import; tables made if missing. Actions store from worker
+    threads: without the lock, two first writes at once (two bookings confirmed together on a
+    new database) both created the tables, and PostgreSQL refused one of them."""
+    with _creating:
+        created = create_engine(settings().database_url, future=True)
+        create_tables(created)
+        return created
 
 
 def insert_row(table: Table, values: dict[str, Any]) -> int | None:

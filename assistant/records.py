@@ -8,6 +8,8 @@ for all of them.
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 metadata = MetaData()
 
@@ -89,3 +91,13 @@ handoff_requests = Table(
 
 # Every table that holds something of one conversation, by its sender_id: what erasure and retention empty.
 PER_CONVERSATION = (escalations, notifications, bookings, change_requests, handoff_requests)
+
+
+def create_tables(engine: Engine) -> None:
+    """Create what is missing. Another process (a second action server or console replica) may
+    create the same tables at the same moment: PostgreSQL then refuses one of them
+    ("relation already exists"), and a second pass finds everything in place."""
+    try:
+        metadata.create_all(engine)
+    except (ProgrammingError, IntegrityError):
+        metadata.create_all(engine)

@@ -63,3 +63,54 @@ def test_an_unreachable_database_stops_the_start_with_its_url_but_not_its_passwo
     assert "hunter2secret" not in str(error.value)
     with services.postgres() as postgres:
         check_reachable(postgres.url, wait_seconds=0)  # reachable: no error
+
+
+def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bookings confirmed together on a new PostgreSQL database (seen in `make load`: one was
+    refused while both threads created the tables), and two processes creating them together."""
+    import threading
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine
+
+    from actions import db, settings
+    from assistant.records import create_tables, escalations
+
+    with services.postgres() as postgres:
+        monkeypatch.setenv("DATABASE_URL", postgres.url)
+        settings.settings.cache_clear()
+        db.engine.cache_clear()
+        try:
+            start = threading.Barrier(8)
+            ids: list[int | None] = []
+
+            def write() -> None:
+                start.wait()
+                values = {"sender_id": "s", "severity": "urgent", "flags": "[]", "message": "m"}
+                ids.append(db.insert_row(escalations, {**values, "created_at": datetime.now(timezone.utc)}))
+
+            threads = [threading.Thread(target=write) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(ids) == 8 and None not in ids
+        finally:
+            settings.settings.cache_clear()
+            db.engine.cache_clear()
+        # Two processes' engines creating the same (already made) and new tables at once: no error.
+        engines = [create_engine(postgres.url) for _ in range(2)]
+        errors: list[BaseException] = []
+
+        def create(engine: object) -> None:
+            try:
+                create_tables(engine)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=create, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from assistant.dburl import safe_url
-from assistant.records import metadata
+from assistant.records import create_tables
 from assistant.staff import schema  # noqa: F401  (registers the staff tables on `metadata`)
 
 T = TypeVar("T")
@@ -31,7 +31,7 @@ def connect(url: str) -> Engine:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        metadata.create_all(engine)
+        create_tables(engine)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
         raise DatabaseError(f"cannot use the database {safe_url(url)}: {reason}") from None
