@@ -16,7 +16,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 export LOCK_STORE_URL ?=
 
-.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff clean
+.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -82,6 +82,9 @@ bench: train ## throughput/latency/memory vs. Rasa's default config, then the st
 
 bench-staff: install ## staff console list/search latency on 100k generated conversations, SQLite and PostgreSQL (a report)
 	$(PY) -m tools.bench_staff
+
+load: train ## 5-minute load test: two Rasa servers + PostgreSQL + Redis, rising concurrency, then nothing lost or duplicated (a report)
+	$(PY) -m tools.load
 
 clean: ## remove models, runtime data and reports (not .venv)
 	rm -rf models var .rasa results
