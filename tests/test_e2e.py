@@ -17,6 +17,7 @@ from actions.topics import SUGGESTION_LABELS
 from assistant.staff.config import config as staff_config
 from tests.conftest import clinic_stack
 from tools import handoff, servers
+from tools.load import booking_turns
 
 pytestmark = pytest.mark.e2e
 
@@ -185,18 +186,7 @@ def test_parse_shows_the_red_flag_for_debugging(stack: servers.Stack) -> None:
 
 def test_a_booking_request_ends_in_the_database(stack: servers.Stack, answers: dict[str, str]) -> None:
     sender = "book-" + uuid.uuid4().hex
-    conversation = [
-        ("can I come in next Tuesday afternoon?", "What's your full name?"),
-        ("Maria Lopez", answers["utter_ask_patient_contact"]),
-        ("(212) 555-0182", answers["utter_ask_booking_patient_type"]),
-        ("does acupuncture hurt?", answers["utter_acupuncture_pain"]),
-        ("I'm a new patient", answers["utter_ask_booking_reason"]),
-        ("sciatica down my left leg", answers["utter_ask_contact_consent"]),
-        ("yes", answers["utter_ask_booking_screening"]),
-        ("no", "Here's your request:"),
-        ("yes", answers["utter_booking_requested"]),
-    ]
-    for message, expected in conversation:
+    for message, expected in booking_turns("Maria Lopez", "(212) 555-0182", answers):
         reply = texts(say(stack, sender, message))
         assert any(text.startswith(expected) for text in reply), (message, reply)
     with sqlite3.connect(database(stack)) as conn:

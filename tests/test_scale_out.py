@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import clinic_stack
 from tools import servers, services
+from tools.load import booking_turns
 
 pytestmark = pytest.mark.e2e
 
@@ -75,17 +76,7 @@ def tracker(stack: servers.Stack, sender: str) -> dict[str, Any]:
 
 def test_a_booking_alternates_between_the_servers(cluster: Cluster, answers: dict[str, str]) -> None:
     sender = "alt-" + uuid.uuid4().hex
-    conversation = [
-        ("can I come in next Tuesday afternoon?", "What's your full name?"),
-        ("Maria Lopez", answers["utter_ask_patient_contact"]),
-        ("(212) 555-0182", answers["utter_ask_booking_patient_type"]),
-        ("does acupuncture hurt?", answers["utter_acupuncture_pain"]),
-        ("I'm a new patient", answers["utter_ask_booking_reason"]),
-        ("skip", answers["utter_ask_contact_consent"]),
-        ("yes", answers["utter_ask_booking_screening"]),
-        ("no", "Here's your request:"),
-        ("yes", answers["utter_booking_requested"]),
-    ]
+    conversation = booking_turns("Maria Lopez", "(212) 555-0182", answers)
     for turn, (message, expected) in enumerate(conversation):
         server = (cluster.first, cluster.second)[turn % 2]
         reply = say(server, sender, message)

@@ -3,8 +3,9 @@
 Stack: throwaway PostgreSQL (tracker store, booking requests) and Redis (lock store) from
 tools/services.py, one action server and two Rasa servers (assistant.serve) sharing them, all on
 127.0.0.1. Simulated patients, each in their own conversation, follow scripts of three kinds:
-FAQ questions taken from the training data (70%), the full booking conversation of
-tests/test_e2e.py under a unique name (20%), and an FAQ, an emergency, another question (10%).
+FAQ questions taken from the training data (70%), the full booking conversation
+(`booking_turns`, which the end-to-end tests follow too) under a unique name (20%), and an
+FAQ, an emergency, another question (10%).
 Each turn goes to the other Rasa server than the turn before (a load balancer without
 stickiness), after a seeded random think time. Concurrency rises in stages within a hard total.
 
@@ -123,7 +124,8 @@ def patient_name(index: int) -> str:
 
 
 def booking_turns(name: str, phone: str, answers: dict[str, str]) -> list[tuple[str, str]]:
-    """tests/test_e2e.py test_a_booking_request_ends_in_the_database, with this patient's name and phone."""
+    """A whole booking request, with a question in between, and the reply expected after each message
+    (also the end-to-end and scale-out tests' booking)."""
     return [
         ("can I come in next Tuesday afternoon?", answers["utter_ask_patient_name"]),
         (name, answers["utter_ask_patient_contact"]),
