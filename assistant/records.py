@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 metadata = MetaData()
+# Red-flag severities, most severe first: what the detector reports and `escalations.severity` holds.
+SEVERITIES = ("emergency", "urgent")
 
 escalations = Table(
     "escalations",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from assistant.records import bookings, escalations, handoff_requests
+from assistant.records import SEVERITIES, bookings, escalations, handoff_requests
 from assistant.staff.schema import conversations, events, index_state
 
 SETTLE_SECONDS = 30.0
@@ -28,7 +28,6 @@ BATCH = 5000  # events per step
 SENDERS_PER_QUERY = 400
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = frozenset({"action_default_fallback", "action_two_stage_fallback"})
-SEVERITY_ORDER = {"urgent": 1, "emergency": 2}
 # Clinic tables whose new rows change a conversation's flags.
 RECORD_TABLES = (escalations, bookings, handoff_requests)
 
@@ -66,6 +65,11 @@ class Summary:
             "preview": self.messages[-1] if self.messages else "",
             "search_text": "\n".join(self.messages),
         }
+
+
+def _rank(severity: str | None) -> int:
+    """0 for the most severe; unknown or none after every known severity."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def summarise(sender_id: str, rows: Iterable[Any], low_confidence: float) -> Summary | None:
@@ -219,7 +223,7 @@ class Indexer:
         for sender_id, level in connection.execute(
             select(escalations.c.sender_id, escalations.c.severity).where(escalations.c.sender_id.in_(senders))
         ):
-            if SEVERITY_ORDER.get(level, 0) > SEVERITY_ORDER.get(severity.get(sender_id, ""), 0):
+            if _rank(level) < _rank(severity.get(sender_id)):
                 severity[sender_id] = level
         booked = set(
             connection.execute(select(bookings.c.sender_id).where(bookings.c.sender_id.in_(senders))).scalars()

@@ -86,6 +86,14 @@ class Filters:
         return urlencode({key: value for key, value in values.items() if value and value != "0"})
 
 
+def local_time(moment: float | datetime, zone: tzinfo) -> datetime:
+    """Seconds since 1970 (the console's tables) or a datetime (the clinic's records; naive ones
+    are UTC, as SQLite returns them) in the clinic's time zone."""
+    if isinstance(moment, datetime):
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(zone)
+    return datetime.fromtimestamp(moment, zone)
+
+
 def _start_of(day: date, zone: tzinfo) -> float:
     return datetime.combine(day, datetime.min.time(), zone).timestamp()
 
@@ -355,14 +363,7 @@ def analytics(engine: Engine, since: date, until: date, weekly: bool, zone: tzin
     start, end = _start_of(since, zone), _start_of(until + timedelta(days=1), zone)
 
     def label(moment: float | datetime) -> str:
-        when = (
-            moment.astimezone(zone)
-            if isinstance(moment, datetime) and moment.tzinfo
-            else moment.replace(tzinfo=timezone.utc).astimezone(zone)
-            if isinstance(moment, datetime)
-            else datetime.fromtimestamp(moment, zone)
-        )
-        day = when.date()
+        day = local_time(moment, zone).date()
         return (day - timedelta(days=day.weekday())).isoformat() if weekly else day.isoformat()
 
     periods: dict[str, Period] = {}

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 from assistant.staff import audit
 from assistant.staff.accounts import Session, same_token
 from assistant.staff.db import in_thread
+from assistant.staff.queries import local_time
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "staff_session"
@@ -46,13 +47,9 @@ def when(value: Any, zone: tzinfo = timezone.utc) -> str:
     """A time as staff read it: seconds since 1970 or a datetime, in the clinic's time zone."""
     if value is None or value == "":
         return ""
-    if isinstance(value, int | float):
-        moment = datetime.fromtimestamp(value, timezone.utc)
-    elif isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    else:
+    if not isinstance(value, int | float | datetime):
         return str(value)
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return local_time(value, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def client_ip(request: Request) -> str:

@@ -23,12 +23,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
+from assistant.records import SEVERITIES
+
 TRAINING_PATH = Path(__file__).with_name("screening_training.yml")
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 FLAG = "possible_red_flag"  # the flag id a safety-net finding carries
 # Chosen by cross-validation on the training data only (docs/triage.md); never on the labelled test sets.
 THRESHOLD = 0.5
-SEVERITIES = ("emergency", "urgent")
 # Fewer words are too little context for a bag of words: "new" (an answer to "first visit?") read
 # as urgent. The lexicon still screens them ("cant pee").
 MIN_WORDS = 3
