@@ -3,7 +3,7 @@
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
 instead, so it never appears in the process list. It also installs the
-measured speedups (assistant/speedups.py), the hand-off rules for paused
+measured speedups (assistant/speedups.py, assistant/deferred_imports.py), the hand-off rules for paused
 conversations (assistant/handoff.py), the answers for when a service behind
 the assistant is down (assistant/unavailable.py) and the checks that turn
 malformed webhook requests into clear 4xx answers (assistant/webhook_guard.py).
@@ -22,10 +22,36 @@ def rasa_argv(token: str, args: list[str]) -> list[str]:
     return ["rasa", "run", "--enable-api", f"--auth-token={token}", *args]
 
 
+def workers_problem(env: dict[str, str]) -> str | None:
+    """Why SANIC_WORKERS cannot be used as set, or None.
+
+    Rasa accepts several workers with any custom lock store, including ours
+    when LOCK_STORE_URL is empty (locks in each worker's memory): two workers
+    could then answer one conversation at once and lose turns."""
+    raw = env.get("SANIC_WORKERS", "").strip()
+    if not raw:
+        return None
+    try:
+        workers = int(raw)
+    except ValueError:
+        return f"SANIC_WORKERS must be a whole number, not {raw!r}"
+    if workers < 1:
+        return f"SANIC_WORKERS must be at least 1, not {workers}"
+    if workers > 1 and not env.get("LOCK_STORE_URL", "").strip():
+        return "SANIC_WORKERS > 1 needs LOCK_STORE_URL (redis://...): workers must share conversation locks"
+    return None
+
+
 def main() -> None:
     token = os.environ.get("RASA_TOKEN", "").strip()
     if not token:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
+    problem = workers_problem(dict(os.environ))
+    if problem:
+        sys.exit(f"error: {problem}")
+    from assistant import deferred_imports
+
+    deferred_imports.install()  # before anything imports Rasa
     from rasa.__main__ import main as rasa_main
 
     from assistant import handoff, speedups, unavailable, webhook_guard

@@ -12,6 +12,13 @@ messages) is unchanged. Figures: docs/performance.md.
    first re-validates Rasa's schema itself against the JSON Schema metaschema:
    about 50 ms per action call. The validator is built once; a response that
    fails goes through Rasa's original check, which raises its usual error.
+3. The model's graph runs without dask (assistant/graph_runner.py).
+4. Loading a model, Rasa rebuilds its training graph from the model's JSON,
+   which imports every training component's module, DIET's and TED's
+   included, and with them TensorFlow (6 s and ~250 MB). Serving never uses
+   the training graph, so it is rebuilt only if something reads it.
+Not here because it must happen before Rasa is imported: TensorFlow is only
+imported when used (assistant/deferred_imports.py, called by assistant.serve).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.graph import GraphSchema, SchemaNode
+from rasa.engine.storage.storage import ModelMetadata
 from rasa.shared.core.events import Event
 
 _installed = False
@@ -58,9 +67,45 @@ def _compile_action_response_schema() -> None:
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
+def _run_graph_without_dask() -> None:
+    import rasa.core.processor
+
+    from assistant.graph_runner import SequentialGraphRunner
+
+    # MessageProcessor._load_model looks the runner class up in its module.
+    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+
+
+class TrainingSchema(GraphSchema):
+    """A model's training graph kept as the JSON it was stored as until first read."""
+
+    def __init__(self, serialized: dict[str, Any]) -> None:
+        self._serialized = serialized
+        self._nodes: dict[str, SchemaNode] | None = None
+
+    @property  # type: ignore[override]
+    def nodes(self) -> dict[str, SchemaNode]:
+        if self._nodes is None:
+            self._nodes = GraphSchema.from_dict(self._serialized).nodes
+        return self._nodes
+
+
+def _defer_training_schema() -> None:
+    original = ModelMetadata.from_dict.__func__  # type: ignore[attr-defined]
+
+    def from_dict(cls: type[ModelMetadata], serialized: dict[str, Any]) -> ModelMetadata:
+        metadata = original(cls, {**serialized, "train_schema": {"nodes": {}}})
+        metadata.train_schema = TrainingSchema(serialized["train_schema"])
+        return metadata
+
+    ModelMetadata.from_dict = classmethod(from_dict)  # type: ignore[method-assign,assignment]
+
+
 def install() -> None:
     global _installed
     if not _installed:
         _cache_event_classes()
         _compile_action_response_schema()
+        _run_graph_without_dask()
+        _defer_training_schema()
         _installed = True

@@ -3,20 +3,42 @@
 `endpoints.yml` gives `url: ${DATABASE_URL}`; e.g. `sqlite:///var/rasa.db`
 (the default set by `make run`) or `postgresql://user:pass@host:5432/rasa`.
 Rasa hands a custom store the endpoint's `url` as `host`.
+
+Reads and writes are Rasa's, with two measured changes (docs/performance.md):
+- Saving a turn: Rasa counts the conversation's stored events with a query to
+  find which of the tracker's events are new. A tracker read from this store
+  already knows how many of its events are stored (the conversation's lock is
+  held from read to save, on every instance), so the count query only runs for
+  trackers that did not come from here. New events are inserted in one
+  statement, without an ORM object per event.
+- Reading: only the events' JSON is selected (no ORM objects).
+On SQLite the database uses write-ahead logging (commits cost one sync
+instead of several, and the staff console can read while Rasa writes) and
+connections are kept open between turns.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from assistant.dburl import DatabaseUnreachable, check_reachable, safe_url
+
+# Set on trackers this store returns or saves: how many of `tracker.events` are in the database.
+STORED = "_assistant_stored_events"
 
 
 class URLSQLTrackerStore(SQLTrackerStore):
@@ -50,3 +72,57 @@ class URLSQLTrackerStore(SQLTrackerStore):
             query=dict(parsed.query) or None,
             **kwargs,
         )
+
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # SQLAlchemy opens and closes a file database's connection for every
+            # session (NullPool); with write-ahead logging each close also folds the
+            # log back into the file. Two reads and a write per turn: keep them open.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(
+                url, poolclass=QueuePool, pool_size=2, connect_args={"check_same_thread": False}
+            )
+            event.listen(self.engine, "connect", _sqlite_wal)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            rows = query.with_entities(self.SQLEvent.data).all()
+        if not (self.domain and rows):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+        setattr(tracker, STORED, len(rows))
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            stored = getattr(tracker, STORED, None)
+            if stored is None or stored > len(tracker.events):
+                new = list(self._additional_events(session, tracker))
+            else:
+                new = list(itertools.islice(tracker.events, stored, None))
+            if new:
+                session.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, e) for e in new])
+            session.commit()
+        setattr(tracker, STORED, len(tracker.events))
+
+
+def _row(sender_id: str, event_: Any) -> dict[str, Any]:
+    """The columns Rasa's SQLTrackerStore.save writes for one event."""
+    data = event_.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event_.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _sqlite_wal(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

@@ -7,11 +7,17 @@ end in an exception and "500 Internal Server Error". Installed by
 its handler runs: the size (providers cap messages far below the limit), that
 a JSON body is a UTF-8 JSON object, and the fields the channel reads. Signature
 checks stay in the channels (assistant/connectors.py), which run afterwards.
+
+The website widget's socket.io channel has no HTTP answer to give: a message
+event Rasa cannot read raised in its handler (logged, the patient saw
+nothing), and one of any size was read. Its events are checked the same way
+and a patient whose message cannot be read is told so in the chat.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import Sanic, response
@@ -19,6 +25,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 MAX_BODY_BYTES = 64 * 1024  # SMS, Messenger and Telegram messages are a few kB at most
+# Said in the widget's chat when a socket.io message event cannot be read.
+UNREADABLE = "Sorry, I couldn't read that message. Please type your question again."
+TOO_LONG = "That message is too long for me to read. Please send a shorter one, a few sentences at most."
 JSON_CHANNELS = ("/webhooks/rest/webhook", "/webhooks/facebook/webhook", "/webhooks/telegram/webhook")
 
 
@@ -64,6 +73,57 @@ def install(app: Sanic) -> None:
         return response.json({"error": message}, status=status)
 
 
+def socket_message_problem(data: Any, metadata_key: str = "metadata") -> str | None:
+    """What to tell the patient about a socket.io message event Rasa's channel cannot read, or None."""
+    if not isinstance(data, dict):
+        return UNREADABLE
+    message = data.get("message", "")
+    if not isinstance(message, str) or not isinstance(data.get("session_id", ""), str | None):
+        return UNREADABLE
+    if len(message.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        return TOO_LONG
+    metadata = data.get(metadata_key)
+    if isinstance(metadata, str):  # Rasa parses a string as JSON
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return UNREADABLE
+    if metadata is not None and not isinstance(metadata, dict):
+        return UNREADABLE
+    return None
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def guard_socketio(channel: Any) -> None:
+    """Wrap the message and session handlers Rasa's SocketIOInput registered on its server."""
+    sio = getattr(channel, "sio", None)
+    handlers = sio.handlers.get(channel.namespace or "/", {}) if sio is not None else {}
+    message_handler: Handler | None = handlers.get(channel.user_message_evt)
+    session_handler: Handler | None = handlers.get("session_request")
+    if message_handler is not None:
+
+        async def user_message(sid: str, *args: Any) -> None:
+            # A client may emit the event with no data or several arguments.
+            found = socket_message_problem(args[0] if len(args) == 1 else None, channel.metadata_key)
+            if found is None:
+                await message_handler(sid, args[0])
+                return
+            await sio.emit(channel.bot_message_evt, {"text": found}, room=sid, namespace=channel.namespace)
+
+        handlers[channel.user_message_evt] = user_message
+    if session_handler is not None:
+
+        async def session_request(sid: str, *args: Any) -> None:
+            data = args[0] if len(args) == 1 and isinstance(args[0], dict) else None
+            if data is not None and not isinstance(data.get("session_id"), str | None):
+                data = None  # Rasa then makes a new session id
+            await session_handler(sid, data)
+
+        handlers["session_request"] = session_request
+
+
 _installed = False
 
 
@@ -79,6 +139,12 @@ def install_on_rasa() -> None:
     def configure_app(*args: Any, **kwargs: Any) -> Sanic:
         app = original(*args, **kwargs)
         install(app)
+        from rasa.core.channels.socketio import SocketIOInput
+
+        channels = kwargs.get("input_channels", args[0] if args else None) or []
+        for channel in channels:
+            if isinstance(channel, SocketIOInput):
+                guard_socketio(channel)
         return app
 
     rasa.core.run.configure_app = configure_app

@@ -284,3 +284,74 @@ def test_emoji_and_other_languages_get_a_polite_answer(stack: servers.Stack, tex
     if response.status_code == 200 and text.strip("\u200b "):
         replies = [message.get("text", "") for message in response.json()]
         assert replies and all(reply for reply in replies), (text, replies)
+
+
+SOCKET_CASES = {
+    "text instead of an object": ("hello",),
+    "a list": (["what is sciatica"],),
+    "number message": ({"message": 123},),
+    "100 kB": ({"message": BIG},),
+    "metadata not JSON": ({"message": "what is sciatica", "metadata": "{"},),
+    "metadata a list": ({"message": "what is sciatica", "metadata": [1]},),
+    "no data": (),
+    "two arguments": ({"message": "hi"}, {"message": "hi"}),
+}
+
+
+@pytest.mark.parametrize("case", list(SOCKET_CASES))
+async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(stack: servers.Stack, case: str) -> None:
+    """socket.io has no status code: the patient is told in the chat, and the next message is answered."""
+    import asyncio
+
+    import socketio
+
+    from assistant.webhook_guard import TOO_LONG, UNREADABLE
+
+    session = "socket-" + uuid.uuid4().hex
+    received: list[dict] = []
+    confirmed = asyncio.Event()
+    client = socketio.AsyncClient()
+    client.on("session_confirm", lambda *_: confirmed.set())
+    client.on("bot_uttered", received.append)
+
+    async def replies_after(count: int) -> list[dict]:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if len(received) > count:
+                break
+        await asyncio.sleep(0.3)
+        return received[count:]
+
+    await client.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        await client.emit("session_request", {"session_id": session})
+        await asyncio.wait_for(confirmed.wait(), 10)
+        await client.emit("user_uttered", SOCKET_CASES[case][0] if len(SOCKET_CASES[case]) == 1 else SOCKET_CASES[case])
+        told = await replies_after(0)
+        assert [r.get("text") for r in told] == [TOO_LONG if case == "100 kB" else UNREADABLE]
+        await client.emit("user_uttered", {"message": "what is sciatica?", "session_id": session})
+        assert [r for r in await replies_after(len(received)) if r.get("text")], "no answer after the bad message"
+    finally:
+        await client.disconnect()
+    assert not any(BIG[:100] in str(e) for e in events(stack, session)), "the oversized message was stored"
+
+
+async def test_a_session_request_without_an_object_still_gets_a_session(stack: servers.Stack) -> None:
+    import asyncio
+
+    import socketio
+
+    confirmed: list[str] = []
+    client = socketio.AsyncClient()
+    client.on("session_confirm", confirmed.append)
+    await client.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        await client.emit("session_request", "not an object")
+        await client.emit("session_request", {"session_id": 42})
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if len(confirmed) == 2:
+                break
+    finally:
+        await client.disconnect()
+    assert len(confirmed) == 2 and all(isinstance(s, str) and len(s) == 32 for s in confirmed), confirmed

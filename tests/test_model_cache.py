@@ -28,3 +28,12 @@ def test_inputs_are_config_domain_data_own_training_code_and_safety_net_examples
     assert ROOT / "assistant" / "nlu" / "red_flag_detector.py" in files
     assert ROOT / "assistant" / "triage" / "screening_training.yml" in files
     assert all(p.is_relative_to(ROOT / "data") or p.is_relative_to(ROOT / "assistant") for p in files[2:])
+
+
+def test_a_config_of_rasas_components_only_does_not_depend_on_our_code() -> None:
+    """The benchmark's baseline model is not retrained (15 minutes) when our components change."""
+    files = input_files(ROOT / "bench" / "configs" / "rasa-default.yml")
+    assert files[:2] == [ROOT / "bench" / "configs" / "rasa-default.yml", ROOT / "domain.yml"]
+    assert all(p.is_relative_to(ROOT / "data") for p in files[2:])
+    no_triage = input_files(ROOT / "bench" / "configs" / "no-triage.yml")
+    assert ROOT / "assistant" / "nlu" / "red_flag_detector.py" in no_triage

@@ -15,3 +15,14 @@ def test_a_token_starting_with_a_dash_reaches_rasa_as_the_token() -> None:
     parser.add_argument("--port")
     parsed = parser.parse_args(argv[2:])
     assert (parsed.auth_token, parsed.port) == ("-Xy_token", "5005")
+
+
+def test_several_workers_need_a_shared_lock_store() -> None:
+    from assistant.serve import workers_problem
+
+    assert workers_problem({}) is None
+    assert workers_problem({"SANIC_WORKERS": "1"}) is None
+    assert workers_problem({"SANIC_WORKERS": "2", "LOCK_STORE_URL": "redis://127.0.0.1:6379/1"}) is None
+    assert "needs LOCK_STORE_URL" in (workers_problem({"SANIC_WORKERS": "2", "LOCK_STORE_URL": " "}) or "")
+    assert "whole number" in (workers_problem({"SANIC_WORKERS": "two"}) or "")
+    assert "at least 1" in (workers_problem({"SANIC_WORKERS": "0"}) or "")

@@ -498,24 +498,32 @@ def _proc_stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), sum(int(value) for value in fields[11:15]) / TICK
 
 
-def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
-    """CPU time so far of each named process with its descendants (PostgreSQL's backends)."""
+def process_table() -> dict[int, tuple[int, float]]:
+    """Every process now: pid -> (parent pid, CPU seconds)."""
     table = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (found := _proc_stat(int(entry.name))) is not None:
             table[int(entry.name)] = found
+    return table
+
+
+def tree(table: dict[int, tuple[int, float]], root: int) -> list[int]:
+    """`root` and all its descendants (Sanic's workers, PostgreSQL's backends)."""
     children: dict[int, list[int]] = {}
     for pid, (parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    totals = {}
-    for name, root in roots.items():
-        total, todo = 0.0, [root]
-        while todo:
-            pid = todo.pop()
-            total += table.get(pid, (0, 0.0))[1]
-            todo += children.get(pid, [])
-        totals[name] = total
-    return totals
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU time so far of each named process with its descendants."""
+    table = process_table()
+    return {name: sum(table.get(pid, (0, 0.0))[1] for pid in tree(table, root)) for name, root in roots.items()}
 
 
 def postgres_pid(server: services.PostgresServer) -> int:

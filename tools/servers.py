@@ -90,6 +90,7 @@ class Stack:
     stock_server: bool = False
     token_file: Path | None = None  # where a generated token is kept (None: from RASA_TOKEN)
     lock_store_url: str = ""  # empty: in-memory locks (one Rasa process); redis://... to share conversations
+    workers: str = "1"  # SANIC_WORKERS: Rasa server processes on one port (more than 1 needs lock_store_url)
     channels: list[str] = field(default_factory=list)  # enabled when the Rasa server started
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
@@ -121,6 +122,7 @@ class Stack:
             ACTIONS_PORT=str(self.actions_port),
             ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
             LOCK_STORE_URL=self.lock_store_url,
+            SANIC_WORKERS=self.workers,
             RASA_TOKEN=self.token,
             DATABASE_URL=self.database_url,
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
@@ -149,6 +151,7 @@ def default_stack(model: Path) -> Stack:
         interface=os.environ.get("RASA_INTERFACE", "127.0.0.1"),
         token_file=token_file,
         lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
+        workers=os.environ.get("SANIC_WORKERS", "1"),
     )
 
 

@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
 from assistant.nlu import artefacts
+from assistant.nlu.linear_text import compile_pipeline
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "tfidf_intent_classifier.joblib"
@@ -60,6 +61,8 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
+        # The same probabilities without scipy's per-message overhead (assistant/nlu/linear_text.py).
+        self._predictor = (compile_pipeline(model) or model) if model is not None else None
 
     @classmethod
     def create(
@@ -91,6 +94,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         self.model = self._new_pipeline()
         self.model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        self._predictor = compile_pipeline(self.model) or self.model
         artefacts.save(self._model_storage, self._resource, MODEL_FILE, self.model)
         return self._resource
 
@@ -109,10 +113,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, model)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if self.model is None:
+        if self._predictor is None:
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
-        probabilities = self.model.predict_proba(texts)
+        probabilities = self._predictor.predict_proba(texts)
         labels = self.model.classes_
         for message, probs in zip(messages, probabilities, strict=False):
             order = np.argsort(probs)[::-1][: self.config["ranking_length"]]

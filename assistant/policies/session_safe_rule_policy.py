@@ -7,20 +7,32 @@ matches and the patient would get the default fallback instead of an answer.
 This policy predicts on a view of the tracker in which that start completed,
 so FAQ answers (and, later, emergency answers) never depend on the action
 server being up.
+
+It also remembers which rules can apply to a dialogue state (Rasa re-checks
+every rule against the state for each prediction; ~1 ms a turn, the answer
+only depends on the state and the rules, which are fixed once the model is
+loaded).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted
+from rasa.shared.core.generator import State
 from rasa.shared.core.trackers import DialogueStateTracker
+
+KEYS_CACHE_SIZE = 4096  # distinct dialogue states remembered per rule table
 
 
 def failed_session_start_index(tracker: DialogueStateTracker) -> int | None:
@@ -65,3 +77,32 @@ class SessionSafeRulePolicy(RulePolicy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         return super().predict_action_probabilities(as_if_started(tracker, domain), domain, rule_only_data, **kwargs)
+
+    # Only a loaded model's rules are fixed; during training the tables change, so no cache.
+    _rule_keys_cache: dict[int, dict[str, frozenset[str]]] | None = None
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SessionSafeRulePolicy:
+        policy = super().load(config, model_storage, resource, execution_context, **kwargs)
+        policy._rule_keys_cache = {}
+        return policy
+
+    def _get_possible_keys(self, lookup: dict[str, str], states: list[State]) -> set[str]:
+        if self._rule_keys_cache is None:
+            return super()._get_possible_keys(lookup, states)
+        # Rule tables are dicts in self.lookup, alive as long as the policy.
+        cache = self._rule_keys_cache.setdefault(id(lookup), {})
+        key = json.dumps(states, sort_keys=True)
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= KEYS_CACHE_SIZE:
+                cache.clear()
+            found = cache[key] = frozenset(super()._get_possible_keys(lookup, states))
+        return set(found)  # callers may change the set they get

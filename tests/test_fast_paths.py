@@ -1,0 +1,220 @@
+"""The speed-ups of docs/performance.md give exactly what Rasa's own code gives, on the real model.
+
+- the graph run without dask (assistant/graph_runner.py) against Rasa's DaskGraphRunner,
+- the compiled TF-IDF + logistic-regression prediction (assistant/nlu/linear_text.py) against scikit-learn,
+- the rule policy's remembered rule look-ups against Rasa's,
+- the server starting without TensorFlow (assistant/deferred_imports.py, the training graph read lazily).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rasa.core.channels.channel import UserMessage
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.loader import load_predict_graph_runner
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_union
+
+from assistant.graph_runner import SequentialGraphRunner
+from assistant.nlu.linear_text import compile_pipeline
+from assistant.nlu.tfidf_intent_classifier import TfidfIntentClassifier
+from assistant.policies.session_safe_rule_policy import SessionSafeRulePolicy
+from assistant.triage.safety_net import default_safety_net, nlu_examples, screening_examples
+from tools.model import ensure_model
+
+ROOT = Path(__file__).resolve().parent.parent
+MESSAGES = [
+    "hi",
+    "what is sciatica?",
+    "does acupunture hurt",
+    "how much does a session cost",
+    "I want to book an appointment",
+    "I can't control my bladder and my legs are numb",
+    "my leg weakness is getting worse since yesterday",
+    "",
+    "😀😀",
+    "¿Qué es la ciática?",
+    "x" * 2000,
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> Path:
+    return ensure_model(ROOT / "config.yml", "clinic")
+
+
+@pytest.fixture(scope="module")
+def runners(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, Any]]:
+    metadata, dask_runner = load_predict_graph_runner(
+        tmp_path_factory.mktemp("dask"), model, LocalModelStorage, DaskGraphRunner
+    )
+    _, sequential = load_predict_graph_runner(
+        tmp_path_factory.mktemp("sequential"), model, LocalModelStorage, SequentialGraphRunner
+    )
+    yield metadata, dask_runner, sequential
+
+
+def parse(runner: Any, metadata: Any, text: str) -> dict[str, Any]:
+    tracker = DialogueStateTracker("test", metadata.domain.slots)
+    results = runner.run(
+        inputs={PLACEHOLDER_MESSAGE: [UserMessage(text)], PLACEHOLDER_TRACKER: tracker},
+        targets=[metadata.nlu_target],
+    )
+    return results[metadata.nlu_target][0].as_dict(only_output_properties=True)
+
+
+def tracker_after(metadata: Any, text: str, parse_data: dict[str, Any]) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(
+        "test",
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            UserUttered(text, parse_data.get("intent"), parse_data.get("entities", []), parse_data),
+        ],
+        slots=metadata.domain.slots,
+    )
+
+
+@pytest.mark.parametrize("text", MESSAGES)
+def test_the_graph_gives_the_same_parse_and_prediction_without_dask(runners: tuple[Any, Any, Any], text: str) -> None:
+    metadata, dask_runner, sequential = runners
+    parsed = parse(sequential, metadata, text)
+    assert parsed == parse(dask_runner, metadata, text)
+    tracker = tracker_after(metadata, text, parsed)
+    target = metadata.core_target
+    ours = sequential.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
+    rasas = dask_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
+    assert (ours.policy_name, ours.probabilities, ours.events) == (rasas.policy_name, rasas.probabilities, rasas.events)
+
+
+def test_an_input_named_like_a_node_is_refused_like_rasa_does(runners: tuple[Any, Any, Any]) -> None:
+    metadata, dask_runner, sequential = runners
+    for runner in (dask_runner, sequential):
+        with pytest.raises(GraphRunError, match="clashes with a node name"):
+            runner.run(inputs={"x": metadata.nlu_target}, targets=[metadata.nlu_target])
+
+
+def test_the_graph_runs_each_node_once_after_its_inputs(runners: tuple[Any, Any, Any]) -> None:
+    metadata, _, sequential = runners
+    plan = sequential._plan((metadata.core_target,))
+    names = [name for name, _ in plan]
+    assert len(names) == len(set(names))
+    for position, (_, needs) in enumerate(plan):
+        assert all(need not in names or names.index(need) < position for need in needs)
+
+
+def pipelines(model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pipeline]:
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.resource import Resource
+
+    folder = tmp_path_factory.mktemp("unpacked")
+    storage, metadata = LocalModelStorage.from_model_archive(folder, model)
+    [name] = [n for n, node in metadata.predict_schema.nodes.items() if node.uses is TfidfIntentClassifier]
+    node = metadata.predict_schema.nodes[name]
+    context = ExecutionContext(GraphSchema({}), "test")
+    intent = TfidfIntentClassifier.load(node.config, storage, Resource(node.resource.name), context)
+    return {"intent": intent.model, "safety net": default_safety_net().model}
+
+
+def test_compiled_classifiers_give_scikit_learns_probabilities(
+    model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    texts = [*nlu_examples(), *screening_examples()[0], *MESSAGES, "   ", "zzzz qqqq"]
+    for name, pipeline in pipelines(model, tmp_path_factory).items():
+        compiled = compile_pipeline(pipeline)
+        assert compiled is not None, name
+        expected, got = pipeline.predict_proba(texts), compiled.predict_proba(texts)
+        assert np.abs(expected - got).max() < 1e-12, name
+        assert (expected.argmax(axis=1) == got.argmax(axis=1)).all(), name
+        assert list(compiled.classes_) == list(pipeline.classes_)
+
+
+def test_pipelines_of_another_shape_are_left_to_scikit_learn() -> None:
+    texts, labels = ["back pain", "leg numb", "needle fear", "back numb"], ["x", "y", "z", "x"]
+    binary = Pipeline([("features", make_union(TfidfVectorizer())), ("classifier", LogisticRegression())])
+    binary.fit(texts, ["x", "y", "y", "x"])
+    counts = Pipeline([("features", make_union(CountVectorizer())), ("classifier", LogisticRegression())])
+    counts.fit(texts, labels)
+    plain = Pipeline([("features", TfidfVectorizer()), ("classifier", LogisticRegression())]).fit(texts, labels)
+    assert compile_pipeline(binary) is None  # sigmoid, not softmax
+    assert compile_pipeline(counts) is None
+    assert compile_pipeline(plain) is None
+    assert compile_pipeline(object()) is None
+
+
+def rule_policy(runner: Any) -> SessionSafeRulePolicy:
+    [policy] = [
+        node._component
+        for node in runner._instantiated_nodes.values()
+        if isinstance(getattr(node, "_component", None), SessionSafeRulePolicy)
+    ]
+    return policy
+
+
+def test_remembered_rule_lookups_equal_rasas(runners: tuple[Any, Any, Any]) -> None:
+    metadata, _, sequential = runners
+    policy = rule_policy(sequential)
+    assert policy._rule_keys_cache is not None  # a loaded model's policy remembers
+    for text in MESSAGES:
+        tracker = tracker_after(metadata, text, parse(sequential, metadata, text))
+        states = policy._prediction_states(tracker, metadata.domain)
+        for lookup in policy.lookup.values():
+            if not isinstance(lookup, dict):
+                continue
+            expected = RulePolicy._get_possible_keys(policy, lookup, states)
+            first = policy._get_possible_keys(lookup, states)
+            first.add("changed by the caller")
+            assert policy._get_possible_keys(lookup, states) == expected
+
+
+def test_the_server_starts_without_tensorflow(model: Path, tmp_path: Path) -> None:
+    """What assistant.serve does before the model loads, in a fresh interpreter: no TensorFlow until used."""
+    script = f"""
+import sys
+from assistant import deferred_imports
+deferred_imports.install()
+from assistant import speedups
+speedups.install()
+import rasa.core.agent, rasa.core.run, rasa.core.processor
+from rasa.engine.loader import load_predict_graph_runner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.graph import GraphSchema
+metadata, runner = load_predict_graph_runner(
+    __import__("pathlib").Path({str(tmp_path)!r}), {str(model)!r}, LocalModelStorage,
+    rasa.core.processor.DaskGraphRunner)
+assert type(runner).__name__ == "SequentialGraphRunner", type(runner)
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.trackers import DialogueStateTracker
+result = runner.run(inputs={{"__message__": [UserMessage("what is sciatica")],
+    "__tracker__": DialogueStateTracker("t", metadata.domain.slots)}}, targets=[metadata.nlu_target])
+assert result[metadata.nlu_target][0].get("intent")["name"] == "sciatica_definition", result
+assert "tensorflow" not in sys.modules, "tensorflow imported"
+import json, tarfile
+stored = GraphSchema.from_dict(json.loads(
+    tarfile.open({str(model)!r}).extractfile("metadata.json").read())["train_schema"])
+assert metadata.train_schema.as_dict() == stored.as_dict()
+assert "tensorflow" in sys.modules  # reading the training graph imports what it names
+import rasa.utils.train_utils as train_utils
+assert callable(train_utils.rank_and_mask)  # the deferred module works when used
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")

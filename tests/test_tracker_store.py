@@ -1,0 +1,149 @@
+"""The tracker store writes exactly the rows Rasa's SQLTrackerStore writes, with fewer queries.
+
+Every turn reads the conversation and saves it; the store skips Rasa's count
+query for trackers it read itself (assistant/tracker_store.py). These tests
+compare rows with Rasa's own store on a second database and cover the cases
+where counting and remembering could differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from assistant.tracker_store import URLSQLTrackerStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def rows(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
+        ).fetchall()
+
+
+def ours(path: Path, domain: Domain) -> URLSQLTrackerStore:
+    return URLSQLTrackerStore(domain=domain, host=f"sqlite:///{path}")
+
+
+def rasas(path: Path, domain: Domain) -> SQLTrackerStore:
+    return SQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))
+
+
+def turn(text: str, answer: str, at: float) -> list:
+    return [
+        UserUttered(text, {"name": "greet", "confidence": 0.9}, timestamp=at),
+        ActionExecuted("utter_greet", timestamp=at + 0.1),
+        BotUttered(answer, timestamp=at + 0.2),
+        ActionExecuted("action_listen", timestamp=at + 0.3),
+    ]
+
+
+def conversation(store: Any, sender: str) -> None:
+    """What the processor does over three turns: read (or create), add the turn's events, save."""
+    start = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1)]
+    for number in range(3):
+        tracker = run(store.get_or_create_tracker(sender, append_action_listen=False))
+        events = [*start, ActionExecuted("action_listen", timestamp=1.2)] if number == 0 else []
+        events += turn(f"message {number}", f"answer {number}", 10.0 * (number + 1))
+        if number == 1:
+            events.append(SlotSet("patient_name", "Ana", timestamp=25.0))
+        for event in events:
+            tracker.update(event)
+        run(store.save(tracker))
+
+
+def test_rows_are_the_ones_rasas_store_writes(tmp_path: Path, domain: Domain) -> None:
+    conversation(ours(tmp_path / "ours.db", domain), "patient-1")
+    conversation(rasas(tmp_path / "rasa.db", domain), "patient-1")
+    written = rows(tmp_path / "ours.db")
+    assert written == rows(tmp_path / "rasa.db")
+    assert len(written) == 3 + 4 * 3 + 1  # session start, three turns, one slot: each once
+
+
+def test_a_read_tracker_equals_rasas(tmp_path: Path, domain: Domain) -> None:
+    conversation(ours(tmp_path / "ours.db", domain), "patient-1")
+    conversation(rasas(tmp_path / "rasa.db", domain), "patient-1")
+    mine = run(ours(tmp_path / "ours.db", domain).retrieve("patient-1"))
+    theirs = run(rasas(tmp_path / "rasa.db", domain).retrieve("patient-1"))
+    assert list(mine.events) == list(theirs.events)
+    assert mine.get_slot("patient_name") == "Ana"
+    assert run(ours(tmp_path / "ours.db", domain).retrieve("nobody")) is None
+
+
+def test_a_tracker_that_was_not_read_here_is_counted(tmp_path: Path, domain: Domain) -> None:
+    """E.g. a tracker built from events sent to the HTTP API: the stored count decides what is new."""
+    store = ours(tmp_path / "ours.db", domain)
+    conversation(store, "patient-1")
+    before = len(rows(tmp_path / "ours.db"))
+    tracker = run(store.retrieve("patient-1"))
+    rebuilt = DialogueStateTracker.from_events("patient-1", [*tracker.events, *turn("again", "yes", 90.0)])
+    run(store.save(rebuilt))
+    assert len(rows(tmp_path / "ours.db")) == before + 4
+
+
+def test_saving_twice_stores_each_event_once(tmp_path: Path, domain: Domain) -> None:
+    store = ours(tmp_path / "ours.db", domain)
+    tracker = run(store.get_or_create_tracker("patient-1"))
+    for event in turn("hi", "hello", 5.0):
+        tracker.update(event)
+    run(store.save(tracker))
+    run(store.save(tracker))
+    tracker.update(SlotSet("patient_name", "Ana", timestamp=6.0))
+    run(store.save(tracker))
+    assert [row[1] for row in rows(tmp_path / "ours.db")] == ["action", "user", "action", "bot", "action", "slot"]
+
+
+def test_an_erased_conversation_is_not_written_back(tmp_path: Path, domain: Domain) -> None:
+    """Staff erase a conversation while a turn is being answered: only that turn's events are saved,
+    not the erased history (Rasa's count would find 0 stored and write everything again)."""
+    store = ours(tmp_path / "ours.db", domain)
+    conversation(store, "patient-1")
+    tracker = run(store.retrieve("patient-1"))
+    with sqlite3.connect(tmp_path / "ours.db") as conn:
+        conn.execute("DELETE FROM events WHERE sender_id = 'patient-1'")
+    for event in turn("still there?", "yes", 80.0):
+        tracker.update(event)
+    run(store.save(tracker))
+    left = rows(tmp_path / "ours.db")
+    assert [row[1] for row in left] == ["user", "action", "bot", "action"]
+    assert '"still there?"' in left[0][5]
+
+
+def test_a_full_history_read_then_saved_is_not_duplicated(tmp_path: Path, domain: Domain) -> None:
+    """The HTTP API appends events to the tracker of all sessions; only the appended ones are new."""
+    store = ours(tmp_path / "ours.db", domain)
+    conversation(store, "patient-1")
+    second = run(store.retrieve("patient-1"))
+    for event in [ActionExecuted("action_session_start", timestamp=100.0), SessionStarted(timestamp=100.1)]:
+        second.update(event)
+    run(store.save(second))
+    before = len(rows(tmp_path / "ours.db"))
+    full = run(store.retrieve_full_tracker("patient-1"))
+    full.update(BotUttered("A message from the clinic's staff", timestamp=120.0))
+    run(store.save(full))
+    assert len(rows(tmp_path / "ours.db")) == before + 1
+
+
+def test_sqlite_uses_write_ahead_logging(tmp_path: Path, domain: Domain) -> None:
+    conversation(ours(tmp_path / "ours.db", domain), "patient-1")
+    with sqlite3.connect(tmp_path / "ours.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
