@@ -32,7 +32,9 @@ def engine() -> Engine:
     threads: without the lock, two first writes at once (two bookings confirmed together on a
     new database) both created the tables, and PostgreSQL refused one of them."""
     with _creating:
-        created = create_engine(settings().database_url, future=True)
+        # Pre-ping: after a database restart the pool's connections are dead; without it the
+        # first booking afterwards failed ("couldn't save your request").
+        created = create_engine(settings().database_url, future=True, pool_pre_ping=True)
         create_tables(created)
         return created
 

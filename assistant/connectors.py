@@ -27,7 +27,9 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.facebook import FacebookInput
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
-from sanic import Blueprint, response
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
@@ -48,29 +50,40 @@ def refuse_unsigned(blueprint: Blueprint, signed: Callable[[Request], bool], cha
     return blueprint
 
 
-class NumberedTwilioOutput(TwilioOutput):
-    """SMS has no buttons: one message with the options numbered, remembered for the reply."""
+def numbered_options(buttons: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(lines to show, payloads by number) for buttons sent as an SMS; a link is shown, not numbered."""
+    lines, payloads = [], []
+    for button in buttons:
+        payload = str(button.get("payload", ""))
+        if payload.startswith(("http://", "https://")):
+            lines.append(f"{button['title']}: {payload}")
+        else:
+            payloads.append(payload)
+            lines.append(f"{len(payloads)}. {button['title']}")
+    return lines, payloads
 
-    def __init__(self, account_sid: str, auth_token: str, twilio_number: str, choices: dict[str, list[str]]) -> None:
-        super().__init__(account_sid, auth_token, twilio_number)
-        self.choices = choices
+
+def last_options(tracker: DialogueStateTracker | None) -> list[str]:
+    """The payloads numbered in the assistant's messages since the patient last wrote."""
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and event.data.get("buttons"):
+            return numbered_options(event.data["buttons"])[1]
+    return []
+
+
+class NumberedTwilioOutput(TwilioOutput):
+    """SMS has no buttons: one message with the options numbered."""
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        lines, payloads = [text.strip()], []
-        for button in buttons:
-            payload = str(button.get("payload", ""))
-            if payload.startswith(("http://", "https://")):
-                lines.append(f"{button['title']}: {payload}")  # a link is shown, not numbered
-            else:
-                payloads.append(payload)
-                lines.append(f"{len(payloads)}. {button['title']}")
+        lines, payloads = numbered_options(buttons)
         if payloads:
-            lines.insert(1, "Reply with a number:")
-            self.choices[recipient_id] = payloads
+            lines.insert(0, "Reply with a number:")
         # One newline each: Rasa's Twilio output sends a new SMS at every blank line.
-        await self.send_text_message(recipient_id, "\n".join(lines))
+        await self.send_text_message(recipient_id, "\n".join([text.strip(), *lines]))
 
 
 class SignedTwilioInput(TwilioInput):
@@ -94,29 +107,42 @@ class SignedTwilioInput(TwilioInput):
         # Twilio signs the URL it was given; behind a proxy that is not the URL this server sees.
         self.webhook_url = webhook_url
         self.validator = RequestValidator(auth_token)
-        self.choices: dict[str, list[str]] = {}
+        self.app: Sanic | None = None  # the Rasa server's app, for its tracker store
 
     def signed(self, request: Request) -> bool:
         params = {key: request.form.get(key) for key in request.form}
         url = self.webhook_url or request.url
         return self.validator.validate(url, params, request.headers.get("X-Twilio-Signature", ""))
 
-    def choose(self, sender: str | None, text: str | None) -> str | None:
-        """A bare number answering the last numbered options becomes that option's payload."""
-        options = self.choices.get(sender or "")
-        if text and options and text.strip().isdigit() and 1 <= int(text.strip()) <= len(options):
-            return options[int(text.strip()) - 1]
+    async def choose(self, sender: str | None, text: str | None) -> str | None:
+        """A bare number answering the last numbered options becomes that option's payload.
+
+        The options are read from the conversation (the assistant's last messages with
+        buttons), not kept in this process: the reply may reach another Rasa process."""
+        number = (text or "").strip()
+        if not number.isdigit() or self.app is None or not sender:
+            return text
+        agent = getattr(self.app.ctx, "agent", None)
+        options = last_options(await agent.tracker_store.retrieve(sender)) if agent else []
+        if 1 <= int(number) <= len(options):
+            return options[int(number) - 1]
         return text
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def with_choices(message: UserMessage) -> Any:
-            message.text = self.choose(message.sender_id, message.text)
+            message.text = await self.choose(message.sender_id, message.text)
             return await on_new_message(message)
 
-        return refuse_unsigned(super().blueprint(with_choices), self.signed, self.name())
+        blueprint = refuse_unsigned(super().blueprint(with_choices), self.signed, self.name())
+
+        @blueprint.middleware("request")
+        async def remember_app(request: Request) -> None:
+            self.app = request.app
+
+        return blueprint
 
     def get_output_channel(self) -> OutputChannel:
-        output = NumberedTwilioOutput(self.account_sid, self.auth_token, self.twilio_number, self.choices)
+        output = NumberedTwilioOutput(self.account_sid, self.auth_token, self.twilio_number)
         # Tests point the connector at a stub on loopback instead of api.twilio.com.
         if os.environ.get("TWILIO_API_BASE"):
             output.api.base_url = os.environ["TWILIO_API_BASE"]

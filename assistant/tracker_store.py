@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
@@ -83,6 +83,14 @@ class URLSQLTrackerStore(SQLTrackerStore):
                 url, poolclass=QueuePool, pool_size=2, connect_args={"check_same_thread": False}
             )
             event.listen(self.engine, "connect", _sqlite_wal)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name != "sqlite":
+            # A database restarted while no one was talking leaves the pool's connections dead:
+            # the first patient afterwards would be told the service is unavailable. Check each
+            # connection as it is taken from the pool (one round trip) and replace dead ones.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:

@@ -124,6 +124,52 @@ def test_buttons_become_numbered_options_and_a_number_picks_one(stack: servers.S
     assert sent_to(number)[-1] == answers["utter_sciatica_definition"].split("\n\n")[-1]
 
 
+def restart_rasa(stack: servers.Stack) -> None:
+    """Stop the Rasa server and start a new process: nothing kept in the old one's memory survives."""
+    import os
+    import signal
+
+    [rasa] = [
+        p for p in stack.processes if "rasa" in " ".join(map(str, p.args)) and "serve" in " ".join(map(str, p.args))
+    ]
+    os.killpg(rasa.pid, signal.SIGTERM)
+    rasa.wait(timeout=30)
+    stack.processes.remove(rasa)
+    servers.start_rasa_ready(stack)
+
+
+def test_a_number_picks_an_option_when_another_process_takes_the_reply(
+    stack: servers.Stack, answers: dict[str, str]
+) -> None:
+    """With several Rasa processes the reply to numbered options may reach one that did not send them."""
+    number = "+1555" + str(uuid.uuid4().int)[:7]
+    sms(stack, number, "hello")
+    assert "2. Can acupuncture help?" in sent_to(number)[-1]
+    restart_rasa(stack)
+    before = len(sent_to(number))
+    sms(stack, number, "2")
+    replies = sent_to(number)[before:]
+    assert any(reply.startswith(answers["utter_acupuncture_benefits"]) for reply in replies), replies
+
+
+def test_numbers_only_answer_the_options_since_the_patients_last_message() -> None:
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from assistant.connectors import last_options
+
+    buttons = [
+        {"title": "Book", "payload": "/book"},
+        {"title": "Our website", "payload": "https://clinic.example"},
+        {"title": "Staff", "payload": "/human_handoff"},
+    ]
+    shown = [UserUttered("hi"), BotUttered("Hello", {"buttons": buttons}), BotUttered("Anything else?")]
+    assert last_options(DialogueStateTracker.from_events("p", shown)) == ["/book", "/human_handoff"]
+    later = [*shown, UserUttered("what is sciatica"), BotUttered("Sciatica is ...")]
+    assert last_options(DialogueStateTracker.from_events("p", later)) == []
+    assert last_options(None) == []
+
+
 def test_an_emergency_by_sms_gets_the_whole_emergency_text(stack: servers.Stack, answers: dict[str, str]) -> None:
     number = "+1555" + str(uuid.uuid4().int)[:7]
     sms(stack, number, "I wet myself this morning and didn't notice")

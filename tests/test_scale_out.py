@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import clinic_stack
 from tools import servers, services
-from tools.load import booking_turns
+from tools.load import booking_turns, process_table, tree
 
 pytestmark = pytest.mark.e2e
 
@@ -146,6 +146,63 @@ def test_database_lost_mid_run_fails_cleanly_and_service_resumes(cluster: Cluste
         assert time.monotonic() < deadline, "no recovery after the database came back"
         time.sleep(1)
     assert reply[-1] == answers["utter_sciatica_definition"]
+
+
+def test_a_database_restart_while_no_one_talks_fails_no_turn(cluster: Cluster, answers: dict[str, str]) -> None:
+    """Pooled connections die with the database; the next patient must not be the one who finds out."""
+    sender = "restart-" + uuid.uuid4().hex
+    conversation = booking_turns("Sam Okafor", "(212) 555-0145", answers)
+    for message, expected in conversation[:2]:  # both servers' pools and the action server's hold connections
+        assert any(text.startswith(expected) for text in say(cluster.first, sender, message))
+    cluster.postgres.stop()
+    cluster.postgres.start()
+    for message, expected in conversation[2:]:  # the second server was killed by an earlier test
+        reply = say(cluster.first, sender, message)
+        assert any(text.startswith(expected) for text in reply), (message, reply)
+
+
+def test_two_workers_of_one_server_share_conversations_and_locks(
+    cluster: Cluster, answers: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SANIC_WORKERS=2: each request may reach either worker process (a new connection each time)."""
+    stack = dataclasses.replace(
+        cluster.first,
+        rasa_port=servers.free_port(),
+        log_dir=tmp_path_factory.mktemp("scale-workers") / "log",
+        processes=[],
+        logs=[],
+        channels=[],
+        workers="2",
+    )
+    try:
+        servers.start_rasa_ready(stack)
+        parent = stack.processes[-1].pid
+        table = process_table()
+        workers = [pid for pid in tree(table, parent) if table[pid][0] == parent]
+        assert len(workers) == 2, workers
+        sender = "workers-" + uuid.uuid4().hex
+        for message, expected in booking_turns("Li Wei", "(212) 555-0199", answers):
+            reply = say(stack, sender, message)
+            assert any(text.startswith(expected) for text in reply), (message, reply)
+        burst = "burst-" + uuid.uuid4().hex
+        say(stack, burst, "hello")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda q: say(stack, burst, q), ["what is sciatica?", "does acupuncture hurt?"] * 4))
+        users = [e for e in tracker(stack, burst)["events"] if e["event"] == "user"]
+        assert len(users) == 9 and len({e["parse_data"]["message_id"] for e in users}) == 9
+    finally:
+        servers.stop(stack)
+
+
+def test_two_workers_without_a_shared_lock_store_are_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
+    stack = clinic_stack(tmp_path_factory, "workers-no-redis")
+    stack.workers = "2"
+    try:
+        with pytest.raises(servers.ServerError, match="exited with code 1"):
+            servers.start_rasa_ready(stack, timeout=60)
+    finally:
+        servers.stop(stack)
+    assert "SANIC_WORKERS > 1 needs LOCK_STORE_URL" in (stack.log_dir / "rasa.log").read_text()
 
 
 def test_an_unreachable_database_stops_the_rasa_server_at_start(tmp_path_factory: pytest.TempPathFactory) -> None:
