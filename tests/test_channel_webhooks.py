@@ -129,9 +129,7 @@ def restart_rasa(stack: servers.Stack) -> None:
     import os
     import signal
 
-    [rasa] = [
-        p for p in stack.processes if "rasa" in " ".join(map(str, p.args)) and "serve" in " ".join(map(str, p.args))
-    ]
+    [rasa] = [p for p in stack.processes if "assistant.serve" in map(str, p.args)]
     os.killpg(rasa.pid, signal.SIGTERM)
     rasa.wait(timeout=30)
     stack.processes.remove(rasa)
