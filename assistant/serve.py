@@ -54,9 +54,10 @@ def main() -> None:
     deferred_imports.install()  # before anything imports Rasa
     from rasa.__main__ import main as rasa_main
 
-    from assistant import handoff, speedups, unavailable, webhook_guard
+    from assistant import handoff, speedups, turn_gate, unavailable, webhook_guard
 
     speedups.install()
+    turn_gate.install()
     handoff.install()
     unavailable.install()
     webhook_guard.install_on_rasa()

@@ -113,14 +113,17 @@ def rss_mb(root: int) -> tuple[float, float]:
 async def run_load(url: str, users: int, turns_per_user: int) -> Load:
     """Each user holds conversations of len(MESSAGES) turns, one after another,
     each with a new conversation id: patients' chats are short, and Rasa reads
-    and writes the whole conversation on every turn."""
+    and writes the whole conversation on every turn. User i starts at message
+    i of the script (its first conversation begins there): independent patients
+    are not all at the same step, while in lockstep all 16 ask for a booking,
+    the costliest turn, in the same instant every 11 turns (docs/performance.md)."""
     load = Load(users=users, turns=0, seconds=0.0)
     timeout = aiohttp.ClientTimeout(total=60)
 
     async def patient(session: aiohttp.ClientSession, index: int) -> None:
         sender = ""
-        for turn in range(turns_per_user):
-            if turn % len(MESSAGES) == 0:
+        for turn in range(index, index + turns_per_user):
+            if turn == index or turn % len(MESSAGES) == 0:
                 sender = f"bench-{index}-{uuid.uuid4().hex[:8]}"
             message = MESSAGES[turn % len(MESSAGES)]
             started = time.perf_counter()
