@@ -25,13 +25,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -84,19 +84,18 @@ class URLSQLTrackerStore(SQLTrackerStore):
             )
             event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
-        elif self.engine.dialect.name != "sqlite":
-            # A database restarted while no one was talking leaves the pool's connections dead:
-            # the first patient afterwards would be told the service is unavailable. Check each
-            # connection as it is taken from the pool (one round trip) and replace dead ones.
-            url = self.engine.url
-            self.engine.dispose()
-            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
-            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            rows = query.with_entities(self.SQLEvent.data).all()
+        try:
+            rows = self._rows(sender_id, fetch_events_from_all_sessions)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The database restarted since the pool's connections were made. SQLAlchemy has now
+            # dropped them all, so one more try reaches it on a new connection, and this turn's
+            # save will too: the first patient after a restart is answered, not told the service
+            # is down. (Cheaper than checking every connection taken from the pool.)
+            rows = self._rows(sender_id, fetch_events_from_all_sessions)
         if not (self.domain and rows):
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
@@ -115,6 +114,12 @@ class URLSQLTrackerStore(SQLTrackerStore):
                 session.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, e) for e in new])
             session.commit()
         setattr(tracker, STORED, len(tracker.events))
+
+    def _rows(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[tuple[str]]:
+        """The events' JSON, in order (no ORM objects)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
+            return query.with_entities(self.SQLEvent.data).all()
 
 
 def _row(sender_id: str, event_: Any) -> dict[str, Any]:
