@@ -3,10 +3,11 @@
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
 instead, so it never appears in the process list. It also installs the
-measured speedups (assistant/speedups.py, assistant/deferred_imports.py), the hand-off rules for paused
+measured speed-ups (assistant/deferred_imports.py, assistant/speedups.py), the
+turn gate (assistant/turn_gate.py), the hand-off rules for paused
 conversations (assistant/handoff.py), the answers for when a service behind
 the assistant is down (assistant/unavailable.py) and the checks that turn
-malformed webhook requests into clear 4xx answers (assistant/webhook_guard.py).
+malformed requests into clear 4xx answers (assistant/webhook_guard.py).
 
     RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
 """
