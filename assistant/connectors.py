@@ -32,6 +32,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,10 @@ class SignedTwilioInput(TwilioInput):
         if not number.isdigit() or self.app is None or not sender:
             return text
         agent = getattr(self.app.ctx, "agent", None)
-        options = last_options(await agent.tracker_store.retrieve(sender)) if agent else []
+        try:
+            options = last_options(await agent.tracker_store.retrieve(sender)) if agent else []
+        except SQLAlchemyError:
+            return text  # the database is down: the turn itself tells the patient so
         if 1 <= int(number) <= len(options):
             return options[int(number) - 1]
         return text

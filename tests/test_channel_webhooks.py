@@ -399,3 +399,20 @@ async def test_a_session_request_without_an_object_still_gets_a_session(stack: s
     finally:
         await client.disconnect()
     assert len(confirmed) == 2 and all(isinstance(s, str) and len(s) == 32 for s in confirmed), confirmed
+
+
+async def test_a_number_goes_through_as_text_when_the_database_is_down() -> None:
+    """The turn then answers that the service is unavailable; the webhook must not fail first."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import OperationalError
+
+    from assistant.connectors import SignedTwilioInput
+
+    class DownStore:
+        async def retrieve(self, sender: str) -> None:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    channel = SignedTwilioInput("AC" + "0" * 32, TWILIO_TOKEN, "+15550100")
+    channel.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=DownStore())))
+    assert await channel.choose("+15550123", "2") == "2"

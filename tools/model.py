@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -24,9 +26,16 @@ from assistant import render  # noqa: E402
 MODELS = ROOT / "models"
 
 
+def uses_own_components(config: Path) -> bool:
+    """Whether the config's pipeline or policies name a component of this project (assistant.*)."""
+    parsed = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    parts = [*(parsed.get("pipeline") or []), *(parsed.get("policies") or [])]
+    return any(str(part.get("name", "")).startswith("assistant.") for part in parts if isinstance(part, dict))
+
+
 def input_files(config: Path) -> list[Path]:
     data = sorted(p for p in (ROOT / "data").rglob("*") if p.is_file() and not p.name.startswith("."))
-    if "assistant." not in config.read_text(encoding="utf-8"):
+    if not uses_own_components(config):
         # A configuration of Rasa's own components only (the benchmark's baseline): our code is not in it.
         return [config, ROOT / "domain.yml", *data]
     # What training runs of our own: a change to it changes what the model holds.
