@@ -14,7 +14,8 @@ Reads and writes are Rasa's, with two measured changes (docs/performance.md):
 - Reading: only the events' JSON is selected (no ORM objects).
 On SQLite the database uses write-ahead logging (commits cost one sync
 instead of several, and the staff console can read while Rasa writes) and
-connections are kept open between turns.
+connections are kept open between turns. A read that finds the database
+restarted since the pool connected is tried once more on a new connection.
 """
 
 from __future__ import annotations

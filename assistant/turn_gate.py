@@ -9,8 +9,9 @@ action server had a latency several times the others' (docs/performance.md).
 
 The gate lets one turn compute at a time, new turns in arrival order, and a
 turn coming back from the action server or a channel send before any new
-one. It is released around those waits, so a slow action server or
-messaging API never holds up other patients' turns, and it is taken after
+one. A turn keeps it for up to 50 ms while it waits for those (a local
+action server answers in a few), then releases it, so a slow action server
+or messaging API never holds up other patients' turns for longer. It is taken after
 the conversation's lock (inside `MessageProcessor.handle_message`), so a
 turn never waits for the gate while holding up one that has it. Per process:
 each Rasa process or Sanic worker has its own.
@@ -113,7 +114,6 @@ def install(gate: TurnGate = GATE) -> None:
     global _installed
     if _installed:
         return
-    from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.processor import MessageProcessor
     from rasa.utils.endpoints import EndpointConfig
 
@@ -126,9 +126,7 @@ def install(gate: TurnGate = GATE) -> None:
             return await handle_message(self, message)
 
     async def gated_side_effects(self: MessageProcessor, events: Any, tracker: Any, output_channel: Any) -> None:
-        if isinstance(output_channel, CollectingOutputChannel):  # REST: answers collected in memory, no wait
-            await execute_side_effects(self, events, tracker, output_channel)
-            return
+        # REST collects the answers in memory and is done at once; push channels send them.
         await gate.outside(execute_side_effects(self, events, tracker, output_channel))
 
     async def gated_request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
