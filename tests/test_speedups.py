@@ -44,3 +44,60 @@ def test_valid_action_responses_pass_and_invalid_ones_raise_rasas_error() -> Non
     assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []})
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result({"events": "not a list"})
+
+
+def response_samples() -> list[object]:
+    """Action-server responses: every event type valid, then each field of each made wrong."""
+    from rasa.shared.core import events as e
+
+    valid = [
+        e.UserUttered("hi", {"name": "greet", "confidence": 0.9}, [{"entity": "x", "value": "y", "start": 0}]),
+        e.BotUttered("hello", {"buttons": [{"title": "a", "payload": "/a"}]}),
+        e.ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0),
+        e.SlotSet("patient_name", "Ana"),
+        e.SessionStarted(),
+        e.ActiveLoop("booking_form"),
+        e.FollowupAction("action_listen"),
+        e.Restarted(),
+        e.AllSlotsReset(),
+        e.ConversationPaused(),
+        e.ConversationResumed(),
+        e.UserUtteranceReverted(),
+        e.ActionReverted(),
+        e.LoopInterrupted(True),
+        e.ActionExecutionRejected("action_x"),
+        e.EntitiesAdded([{"entity": "x", "value": "y"}]),
+        e.AgentUttered("hi"),
+        e.ReminderCancelled(name="r"),
+    ]
+    events = [event.as_dict() for event in valid]
+    samples: list[object] = [{"events": events, "responses": [{"text": "hi"}]}, {"events": []}, {}]
+    for event in events:
+        for key in event:
+            for wrong in (123, "text", [1], {"a": 1}, None, True):
+                samples.append({"events": [{**event, key: wrong}]})
+    samples += [
+        {"events": [{"event": "no_such_event"}]},
+        {"events": [{"name": "x"}]},
+        {"events": ["user"]},
+        {"events": "not a list"},
+        {"events": [events[0]], "responses": "not a list"},
+        {"events": [events[0]], "responses": ["not an object"]},
+        "not an object",
+        [],
+    ]
+    return samples
+
+
+def test_the_event_dispatched_schema_check_agrees_with_jsonschema_everywhere() -> None:
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    full = validators.validator_for(schema)(schema).is_valid
+    fast = speedups.event_dispatch(schema)
+    assert fast is not None
+    samples = response_samples()
+    verdicts = [(full(sample), fast(sample)) for sample in samples]
+    assert all(a == b for a, b in verdicts), [s for s, (a, b) in zip(samples, verdicts, strict=True) if a != b][:5]
+    assert sum(a for a, _ in verdicts) > 50 and sum(not a for a, _ in verdicts) > 50  # both kinds covered
