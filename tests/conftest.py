@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+class JsonStub(BaseHTTPRequestHandler):
+    """Base of the tests' stand-ins for outside HTTP services (providers' APIs, an action server)."""
+
+    def reply(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def load_yaml(path: Path) -> Any:

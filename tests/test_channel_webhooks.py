@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs
 
@@ -18,7 +18,7 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import clinic_stack
+from tests.conftest import JsonStub, clinic_stack
 from tools import servers
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ TELEGRAM_RESULTS = {
 FACEBOOK_SECRET = "facebook-app-secret"
 
 
-class ProviderApi(BaseHTTPRequestHandler):
+class ProviderApi(JsonStub):
     """Twilio's Messages endpoint and Facebook's Send API: records what the assistant sends."""
 
     sent: ClassVar[list[dict[str, list[str]]]] = []  # Twilio: form fields
@@ -43,23 +43,15 @@ class ProviderApi(BaseHTTPRequestHandler):
         raw = self.rfile.read(length).decode()
         if self.path.startswith("/graph"):
             ProviderApi.graph.append((self.path, json.loads(raw)))
-            reply: dict = {"message_id": "m1"}
+            answer: dict = {"message_id": "m1"}
         elif self.path.startswith("/telegram/"):
             method = self.path.rsplit("/", 1)[-1]
             ProviderApi.telegram.append((method, parse_qs(raw)))
-            reply = {"ok": True, "result": TELEGRAM_RESULTS.get(method, True)}
+            answer = {"ok": True, "result": TELEGRAM_RESULTS.get(method, True)}
         else:
             ProviderApi.sent.append(parse_qs(raw))
-            reply = {"sid": "SM" + uuid.uuid4().hex, "status": "queued"}
-        body = json.dumps(reply).encode()
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            answer = {"sid": "SM" + uuid.uuid4().hex, "status": "queued"}
+        self.reply(201, answer)
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 import requests
 
 from assistant.turn_gate import TurnGate
-from tests.conftest import clinic_stack
+from tests.conftest import JsonStub, clinic_stack
 from tools import servers
 
 
@@ -120,7 +120,7 @@ async def test_outside_calls_without_a_turn_just_run() -> None:
     assert await TurnGate().outside(call()) == 42
 
 
-class StuckActionServer(BaseHTTPRequestHandler):
+class StuckActionServer(JsonStub):
     """Starts conversations at once; every other action call gets no answer until the test ends."""
 
     release: ClassVar[threading.Event] = threading.Event()
@@ -130,15 +130,7 @@ class StuckActionServer(BaseHTTPRequestHandler):
         if body.get("next_action") != "action_session_start":
             StuckActionServer.release.wait(30)
         events = [{"event": "session_started"}, {"event": "action", "name": "action_listen"}]
-        reply = json.dumps({"events": events, "responses": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(reply)))
-        self.end_headers()
-        self.wfile.write(reply)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.reply(200, {"events": events, "responses": []})
 
 
 @pytest.fixture
