@@ -4,89 +4,162 @@ Empty: Rasa's in-memory lock store, right for one Rasa server process. With
 several processes serving one clinic (behind any load balancer), each
 conversation's turns must be serialised across all of them:
 `redis://[:password@]host:6379/1` (or `rediss://` for TLS) gives Rasa's
-RedisLockStore, with its ticket steps made atomic (see AtomicRedisLockStore).
+RedisLockStore, with its ticket steps made atomic and one round trip each
+(see AtomicRedisLockStore).
 An unreachable Redis stops the server at start with the URL (password hidden),
 instead of failing patients' turns later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import unquote, urlparse
 
-from rasa.core.lock import TicketLock
+from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
-from redis.exceptions import WatchError
+from redis.commands.core import Script
 
 SCHEMES = ("redis", "rediss")
-T = TypeVar("T")
+
+
+# The ticket steps as Lua scripts: Redis runs each atomically, in one round trip.
+# KEYS[1]: the lock; ARGV[1]: the conversation id as JSON; ARGV[2]: now (s); ARGV[3]: per script.
+# The lock is Rasa's JSON ({"conversation_id": .., "tickets": [<a ticket's JSON>, ..]}); ticket
+# texts are kept as they are, so Rasa's TicketLock.from_dict reads what these write and back.
+_LUA_TICKETS = """
+local function tickets(drop)
+  local kept, numbers = {}, {}
+  local raw = redis.call('GET', KEYS[1])
+  if not raw then return kept, numbers end
+  local now = tonumber(ARGV[2])
+  for _, text in ipairs(cjson.decode(raw).tickets or {}) do
+    local ticket = cjson.decode(text)
+    if ticket.expires >= now and ticket.number ~= drop then
+      kept[#kept + 1] = text
+      numbers[#numbers + 1] = ticket.number
+    end
+  end
+  return kept, numbers
+end
+local function save(kept)
+  if #kept == 0 then
+    redis.call('DEL', KEYS[1])
+    return
+  end
+  local quoted = {}
+  for i, text in ipairs(kept) do quoted[i] = cjson.encode(text) end
+  local lock = '{"conversation_id": ' .. ARGV[1] .. ', "tickets": [' .. table.concat(quoted, ', ') .. ']}'
+  redis.call('SET', KEYS[1], lock)
+end
+"""
+# ARGV[3]: the new ticket's expiry. Returns {its number, the number now served}.
+ISSUE = (
+    _LUA_TICKETS
+    + """
+local kept, numbers = tickets(nil)
+local number = (numbers[#numbers] or -1) + 1
+kept[#kept + 1] = '{"number": ' .. number .. ', "expires": ' .. ARGV[3] .. '}'
+numbers[#numbers + 1] = number
+save(kept)
+return {number, numbers[1]}
+"""
+)
+# ARGV[3]: a ticket number. Drops expired tickets; returns the number now served, or -1 when
+# that ticket is not in the lock (expired).
+SERVING = (
+    _LUA_TICKETS
+    + """
+local kept, numbers = tickets(nil)
+save(kept)
+for _, number in ipairs(numbers) do
+  if number == tonumber(ARGV[3]) then return numbers[1] end
+end
+return -1
+"""
+)
+# ARGV[3]: a ticket number. Removes it (and expired ones); deletes the lock when none are left.
+FINISH = (
+    _LUA_TICKETS
+    + """
+local kept = tickets(tonumber(ARGV[3]))
+save(kept)
+return #kept
+"""
+)
+GONE = -1
+POLL_SECONDS = 0.05  # how often a turn waiting behind another of its conversation checks
 
 
 class AtomicRedisLockStore(RedisLockStore):
-    """Rasa's RedisLockStore with its read-modify-write steps made atomic.
+    """Rasa's RedisLockStore with each ticket step one atomic Redis script.
 
     Rasa 3.6 issues a ticket, removes one and deletes an empty lock by reading the lock's JSON,
     changing it in the process and writing it back. Two Rasa processes taking turns of one
     conversation at the same moment overwrite each other's tickets, or one deletes the lock the
     other just joined, and both run the conversation at once: measured, 2 to 5 of 12
-    simultaneous messages lost from the conversation. Here each step is one Redis transaction
-    (WATCH/MULTI, retried when another process changed the lock meanwhile).
+    simultaneous messages lost from the conversation. Here each step is a Lua script, which
+    Redis runs atomically, in one round trip: a turn takes its ticket (and learns whether it is
+    served at once) in one and gives it back in another, where Rasa needed seven commands that
+    each wait for Redis with the whole process idle. The lock keeps Rasa's JSON layout, so
+    Rasa's own lock store code (and `get_lock`) reads it.
+
+    A turn behind another one of the same conversation (a patient sending two messages in a
+    row) checks every POLL_SECONDS instead of Rasa's 1 s, and gives up with a LockError when
+    its ticket expired meanwhile (Rasa's loop would wait on for ever).
     """
 
-    def _change(self, conversation_id: str, change: Callable[[TicketLock | None], tuple[TicketLock | None, T]]) -> T:
-        key = self.key_prefix + conversation_id
-        with self.red.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    raw = pipe.get(key)
-                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-                    new_lock, result = change(lock)
-                    pipe.multi()
-                    if new_lock is None:
-                        pipe.delete(key)
-                    else:
-                        pipe.set(key, new_lock.dumps())
-                    pipe.execute()
-                    return result
-                except WatchError:
-                    continue
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._issue = self.red.register_script(ISSUE)
+        self._serving = self.red.register_script(SERVING)
+        self._finish = self.red.register_script(FINISH)
 
-    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        def issue(lock: TicketLock | None) -> tuple[TicketLock, int]:
-            lock = lock or TicketLock(conversation_id)
-            return lock, lock.issue_ticket(lock_lifetime)
+    def _call(self, script: Script, conversation_id: str, *args: Any) -> Any:
+        return script(keys=[self.key_prefix + conversation_id], args=[json.dumps(conversation_id), time.time(), *args])
 
+    def _issue_ticket(self, conversation_id: str, lock_lifetime: float) -> tuple[int, int]:
+        """Take a ticket: its number, and the number now served."""
         try:
-            return self._change(conversation_id, issue)
+            number, serving = self._call(self._issue, conversation_id, repr(time.time() + lock_lifetime))
         except Exception as exc:  # Rasa's contract: any failure here is a LockError
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
+        return int(number), int(serving)
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        return self._issue_ticket(conversation_id, lock_lifetime)[0]
+
+    @asynccontextmanager
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
+    ) -> AsyncIterator[TicketLock]:
+        ticket, serving = self._issue_ticket(conversation_id, lock_lifetime)
+        try:
+            while serving != ticket:
+                if serving == GONE:
+                    raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+                await asyncio.sleep(min(wait_time_in_seconds, POLL_SECONDS))
+                serving = int(self._call(self._serving, conversation_id, ticket))
+            yield TicketLock(conversation_id, deque([Ticket(ticket, time.time() + lock_lifetime)]))
+        finally:
+            self.cleanup(conversation_id, ticket)
 
     def update_lock(self, conversation_id: str) -> None:
-        def expire(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is not None:
-                lock.remove_expired_tickets()
-            return lock, None
-
-        self._change(conversation_id, expire)
+        self._call(self._serving, conversation_id, GONE)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         self.cleanup(conversation_id, ticket_number)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
-        """Remove the ticket, and the lock with it when nobody else waits: in one step."""
-
-        def finish(lock: TicketLock | None) -> tuple[TicketLock | None, None]:
-            if lock is None:
-                return None, None
-            lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None
-
-        self._change(conversation_id, finish)
+        """Remove the ticket, and the lock with it when nobody else waits."""
+        self._call(self._finish, conversation_id, ticket_number)
 
 
 def safe_redis_url(url: str) -> str:

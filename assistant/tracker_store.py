@@ -11,11 +11,16 @@ Reads and writes are Rasa's, with two measured changes (docs/performance.md):
   held from read to save, on every instance), so the count query only runs for
   trackers that did not come from here. New events are inserted in one
   statement, without an ORM object per event.
-- Reading: only the events' JSON is selected (no ORM objects).
-On SQLite the database uses write-ahead logging (commits cost one sync
-instead of several, and the staff console can read while Rasa writes) and
-connections are kept open between turns. A read that finds the database
-restarted since the pool connected is tried once more on a new connection.
+- Reading: only the events' JSON is selected, by one prepared Core statement
+  (no ORM query built and compiled per turn, no ORM objects).
+On PostgreSQL each statement is its own transaction (autocommit): a turn's
+read and its insert are single statements, and the conversation's lock
+serialises turns, so Rasa's BEGIN/ROLLBACK/COMMIT around them were four of a
+turn's six waits for the database. On SQLite the database uses write-ahead
+logging (commits cost one sync instead of several, and the staff console can
+read while Rasa writes) and connections are kept open between turns. A read
+that finds the database restarted since the pool connected is tried once
+more on a new connection.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
@@ -85,6 +91,12 @@ class URLSQLTrackerStore(SQLTrackerStore):
             )
             event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
+        self._latest_session, self._all_sessions = _event_queries(self.SQLEvent.__table__)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         try:
@@ -105,22 +117,40 @@ class URLSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
-        with self.session_scope() as session:
-            stored = getattr(tracker, STORED, None)
-            if stored is None or stored > len(tracker.events):
+        stored = getattr(tracker, STORED, None)
+        if stored is None and not tracker.events:  # a new conversation's empty tracker: nothing to count
+            stored = 0
+        if stored is None or stored > len(tracker.events):
+            with self.session_scope() as session:  # Rasa's count of what is stored
                 new = list(self._additional_events(session, tracker))
-            else:
-                new = list(itertools.islice(tracker.events, stored, None))
-            if new:
-                session.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, e) for e in new])
-            session.commit()
+        else:
+            new = list(itertools.islice(tracker.events, stored, None))
+        if new:
+            with self.engine.begin() as connection:
+                connection.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, e) for e in new])
         setattr(tracker, STORED, len(tracker.events))
 
     def _rows(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[tuple[str]]:
-        """The events' JSON, in order (no ORM objects)."""
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions)
-            return query.with_entities(self.SQLEvent.data).all()
+        """The events' JSON, in order."""
+        query = self._all_sessions if fetch_events_from_all_sessions else self._latest_session
+        with self.engine.connect() as connection:
+            return list(connection.execute(query, {"sender_id": sender_id}))
+
+
+def _event_queries(events: sa.Table) -> tuple[sa.sql.Select, sa.sql.Select]:
+    """Rasa's `_event_query` as Core statements (the same SQL), built once: the events' JSON of
+    the latest session (since its last `session_started`, or all when there is none), and of all."""
+    sender = sa.bindparam("sender_id")
+    session_start = (
+        sa.select(sa.func.max(events.c.timestamp).label("session_start"))
+        .where(events.c.sender_id == sender, events.c.type_name == SessionStarted.type_name)
+        .subquery()
+    )
+    everything = sa.select(events.c.data).where(events.c.sender_id == sender).order_by(events.c.id)
+    latest = everything.where(
+        sa.or_(events.c.timestamp >= session_start.c.session_start, session_start.c.session_start.is_(None))
+    )
+    return latest, everything
 
 
 def _row(sender_id: str, event_: Any) -> dict[str, Any]:

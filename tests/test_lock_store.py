@@ -4,8 +4,12 @@ clear error naming the URL without its password when it cannot be used."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Iterator
+
 import pytest
-from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.lock_store import InMemoryLockStore, LockError, RedisLockStore
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
@@ -38,6 +42,115 @@ async def test_redis_url_gives_a_shared_lock_store() -> None:
             assert lock is not None and lock.is_someone_waiting()
         after = second.get_lock("conversation-1")
         assert after is None or not after.is_someone_waiting()
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with services.redis() as redis:
+        yield redis.url
+
+
+def test_the_lock_is_rasas_format_both_ways(redis_url: str) -> None:
+    """Rasa's own RedisLockStore reads what ours writes and ours goes on from what Rasa's wrote: a
+    rolling upgrade or Rasa's tools see the same lock."""
+    ours, stock = store(redis_url), RedisLockStore(**_connection(redis_url))
+    first = stock.issue_ticket("format-1")  # Rasa's way: 0
+    second = ours.issue_ticket("format-1")
+    lock = stock.get_lock("format-1")
+    assert (first, second) == (0, 1)
+    assert lock is not None and [t.number for t in lock.tickets] == [0, 1] and lock.now_serving == 0
+    ours.cleanup("format-1", 0)
+    lock = stock.get_lock("format-1")
+    assert lock is not None and [t.number for t in lock.tickets] == [1]
+    ours.cleanup("format-1", 1)
+    assert stock.get_lock("format-1") is None  # nobody waits: the lock is gone
+
+
+def test_tickets_issued_at_once_by_two_stores_are_all_distinct(redis_url: str) -> None:
+    """Rasa 3.6's read-modify-write lost tickets here (two processes got the same number)."""
+    stores = [store(redis_url), store(redis_url)]
+    numbers: list[int] = []
+    start = threading.Barrier(8)
+
+    def issue(index: int) -> None:
+        start.wait()
+        for _ in range(25):
+            numbers.append(stores[index % 2].issue_ticket("burst-1"))
+
+    threads = [threading.Thread(target=issue, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(numbers) == list(range(200))
+    lock = stores[0].get_lock("burst-1")
+    assert lock is not None and [t.number for t in lock.tickets] == list(range(200))
+
+
+async def test_turns_of_one_conversation_on_two_stores_run_one_at_a_time_in_order(redis_url: str) -> None:
+    stores = [store(redis_url), store(redis_url)]
+    inside: list[int] = []
+    entered: list[int] = []
+
+    async def turn(index: int) -> None:
+        await asyncio.sleep(index * 0.001)  # tickets in index order
+        async with stores[index % 2].lock("turns-1"):
+            inside.append(index)
+            entered.append(index)
+            assert inside == [index]  # nobody else in the conversation meanwhile
+            await asyncio.sleep(0.01)
+            inside.remove(index)
+
+    await asyncio.gather(*(turn(i) for i in range(6)))
+    assert entered == list(range(6))
+    assert stores[0].get_lock("turns-1") is None
+
+
+async def test_a_ticket_that_expired_is_skipped_and_a_waiter_whose_ticket_expired_gives_up(redis_url: str) -> None:
+    first, second = store(redis_url), store(redis_url)
+    # A process died holding the conversation (its ticket never given back): the next turn goes
+    # ahead once that ticket expired.
+    first.issue_ticket("crashed-1", lock_lifetime=0.1)
+    async with second.lock("crashed-1") as lock:
+        assert lock.conversation_id == "crashed-1"
+    # A turn waiting longer than its own ticket lives is refused, not left waiting for ever.
+    async def wait_behind() -> None:
+        async with second.lock("slow-1", lock_lifetime=0.1):
+            pass
+
+    async with first.lock("slow-1"):
+        with pytest.raises(LockError):
+            await asyncio.wait_for(wait_behind(), timeout=10)  # Rasa's own loop never ends here
+    assert first.get_lock("slow-1") is None
+
+
+async def test_a_turn_takes_and_gives_back_the_lock_in_two_round_trips(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa's RedisLockStore (and this store before) sent seven requests per turn, each a wait."""
+    from redis.connection import Connection
+
+    ours = store(redis_url)
+    async with ours.lock("warm-1"):  # the scripts are loaded into Redis once
+        pass
+    sent: list[object] = []
+    send = Connection.send_packed_command
+
+    def counted(self: Connection, command: object, check_health: bool = True) -> None:
+        sent.append(command)
+        send(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    async with ours.lock("trips-1"):
+        assert len(sent) == 1
+    assert len(sent) == 2
+
+
+def _connection(url: str) -> dict[str, object]:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return {"host": parsed.hostname, "port": parsed.port, "db": int(parsed.path.lstrip("/") or 0)}
 
 
 @pytest.mark.parametrize(

@@ -9,17 +9,21 @@ where counting and remembering could differ.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.tracker_store import URLSQLTrackerStore
+from tools import services
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,3 +151,41 @@ def test_sqlite_uses_write_ahead_logging(tmp_path: Path, domain: Domain) -> None
     conversation(ours(tmp_path / "ours.db", domain), "patient-1")
     with sqlite3.connect(tmp_path / "ours.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[services.PostgresServer]:
+    with services.postgres() as server:
+        yield server
+
+
+def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
+    tmp_path: Path, domain: Domain, postgres: services.PostgresServer
+) -> None:
+    """No BEGIN/COMMIT/ROLLBACK round trips: Rasa's store sent six statements per turn."""
+    admin = sa.create_engine(postgres.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("ALTER SYSTEM SET log_statement = 'all'"))
+        connection.execute(sa.text("SELECT pg_reload_conf()"))
+    store = URLSQLTrackerStore(domain=domain, host=postgres.url)
+    assert run(store.retrieve("nobody")) is None  # connects: the driver's own first queries
+    logged = postgres.log.stat().st_size
+    conversation(store, "patient-pg")
+    text = postgres.log.read_bytes()[logged:].decode(errors="replace")
+    statements = [word.upper() for word in re.findall(r"statement: (\w+)", text)]
+    assert statements == ["SELECT", "INSERT"] * 3
+
+    conversation(rasas(tmp_path / "rasa.db", domain), "patient-pg")
+    with admin.connect() as connection:
+        written = connection.execute(
+            sa.text(
+                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+                " WHERE sender_id = 'patient-pg' ORDER BY id"
+            )
+        ).fetchall()
+    assert [tuple(row) for row in written] == rows(tmp_path / "rasa.db")
+    mine = run(store.retrieve("patient-pg"))
+    theirs = run(rasas(tmp_path / "rasa.db", domain).retrieve("patient-pg"))
+    assert list(mine.events) == list(theirs.events)
+    assert len(run(store.retrieve_full_tracker("patient-pg")).events) == len(written)
+    admin.dispose()
