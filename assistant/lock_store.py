@@ -21,11 +21,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import redis.asyncio
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
-from redis.commands.core import Script
 
 SCHEMES = ("redis", "rediss")
 
@@ -94,6 +94,10 @@ save(kept)
 return #kept
 """
 )
+SCRIPTS = {"issue": ISSUE, "serving": SERVING, "finish": FINISH}
+# The connection settings Rasa gives its client that redis.asyncio takes under the same names.
+ASYNC_SETTINGS = ("host", "port", "db", "username", "password", "socket_timeout")
+ASYNC_SETTINGS += ("ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_ca_certs")  # with rediss://
 GONE = -1
 POLL_SECONDS = 0.05  # how often a turn waiting behind another of its conversation checks
 
@@ -116,50 +120,61 @@ class AtomicRedisLockStore(RedisLockStore):
     its ticket expired meanwhile (Rasa's loop would wait on for ever).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._issue = self.red.register_script(ISSUE)
-        self._serving = self.red.register_script(SERVING)
-        self._finish = self.red.register_script(FINISH)
+    def __init__(self, *args: Any, use_ssl: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, use_ssl=use_ssl, **kwargs)
+        # Turns take and give back the lock on an asyncio client: while Redis answers, the
+        # process computes another turn instead of waiting. Rasa's synchronous methods
+        # (issue_ticket, cleanup, ...) keep Rasa's client.
+        settings = self.red.connection_pool.connection_kwargs
+        self.ared = redis.asyncio.Redis(
+            **{key: settings[key] for key in ASYNC_SETTINGS if key in settings}, ssl=use_ssl
+        )
+        self._scripts = {name: self.red.register_script(text) for name, text in SCRIPTS.items()}
+        self._async_scripts = {name: self.ared.register_script(text) for name, text in SCRIPTS.items()}
 
-    def _call(self, script: Script, conversation_id: str, *args: Any) -> Any:
-        return script(keys=[self.key_prefix + conversation_id], args=[json.dumps(conversation_id), time.time(), *args])
+    def _arguments(self, conversation_id: str, *args: Any) -> dict[str, list[Any]]:
+        return {"keys": [self.key_prefix + conversation_id], "args": [json.dumps(conversation_id), time.time(), *args]}
 
-    def _issue_ticket(self, conversation_id: str, lock_lifetime: float) -> tuple[int, int]:
-        """Take a ticket: its number, and the number now served."""
-        try:
-            number, serving = self._call(self._issue, conversation_id, repr(time.time() + lock_lifetime))
-        except Exception as exc:  # Rasa's contract: any failure here is a LockError
-            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
-        return int(number), int(serving)
+    def _call(self, script: str, conversation_id: str, *args: Any) -> Any:
+        return self._scripts[script](**self._arguments(conversation_id, *args))
+
+    async def _async_call(self, script: str, conversation_id: str, *args: Any) -> Any:
+        return await self._async_scripts[script](**self._arguments(conversation_id, *args))
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        return self._issue_ticket(conversation_id, lock_lifetime)[0]
+        try:
+            return int(self._call("issue", conversation_id, repr(time.time() + lock_lifetime))[0])
+        except Exception as exc:  # Rasa's contract: any failure here is a LockError
+            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
 
     @asynccontextmanager
     async def lock(
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1
     ) -> AsyncIterator[TicketLock]:
-        ticket, serving = self._issue_ticket(conversation_id, lock_lifetime)
+        try:
+            issued = await self._async_call("issue", conversation_id, repr(time.time() + lock_lifetime))
+        except Exception as exc:  # as issue_ticket
+            raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
+        ticket, serving = int(issued[0]), int(issued[1])
         try:
             while serving != ticket:
                 if serving == GONE:
                     raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
                 await asyncio.sleep(min(wait_time_in_seconds, POLL_SECONDS))
-                serving = int(self._call(self._serving, conversation_id, ticket))
+                serving = int(await self._async_call("serving", conversation_id, ticket))
             yield TicketLock(conversation_id, deque([Ticket(ticket, time.time() + lock_lifetime)]))
         finally:
-            self.cleanup(conversation_id, ticket)
+            await self._async_call("finish", conversation_id, ticket)
 
     def update_lock(self, conversation_id: str) -> None:
-        self._call(self._serving, conversation_id, GONE)
+        self._call("serving", conversation_id, GONE)
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         self.cleanup(conversation_id, ticket_number)
 
     def cleanup(self, conversation_id: str, ticket_number: int) -> None:
         """Remove the ticket, and the lock with it when nobody else waits."""
-        self._call(self._finish, conversation_id, ticket_number)
+        self._call("finish", conversation_id, ticket_number)
 
 
 def safe_redis_url(url: str) -> str:

@@ -1,6 +1,6 @@
 """Measured fixes for hot spots inside Rasa 3.6, installed by `assistant.serve`.
 
-Both replace repeated work with work done once, and fall back to Rasa's own
+Each replaces repeated work with work done once, and falls back to Rasa's own
 code whenever the fast path does not apply, so behaviour (results, errors,
 messages) is unchanged. Figures: docs/performance.md.
 
@@ -19,6 +19,11 @@ messages) is unchanged. Figures: docs/performance.md.
    which imports every training component's module, DIET's and TED's
    included, and with them TensorFlow (6 s and ~250 MB). Serving never uses
    the training graph, so it is rebuilt only if something reads it.
+5. The rule policy's dialogue states are extended within a turn instead of
+   rebuilt for every prediction (assistant/past_states.py).
+6. Every message, Rasa checks whether the model's domain is empty by building
+   an empty domain and comparing both as dicts; a domain does not change once
+   loaded, so each one's answer is kept.
 Not here because it must happen before Rasa is imported: TensorFlow is only
 imported when used (assistant/deferred_imports.py, called by assistant.serve).
 """
@@ -33,7 +38,10 @@ from typing import Any
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.graph import GraphSchema, SchemaNode
 from rasa.engine.storage.storage import ModelMetadata
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
+
+from assistant import past_states
 
 _installed = False
 
@@ -141,6 +149,21 @@ def _defer_training_schema() -> None:
     ModelMetadata.from_dict = classmethod(from_dict)  # type: ignore[method-assign,assignment]
 
 
+def _remember_empty_domain() -> None:
+    original = Domain.is_empty
+
+    def is_empty(self: Domain) -> bool:
+        known = self.__dict__.get(_EMPTY)
+        if known is None:
+            known = self.__dict__[_EMPTY] = original(self)
+        return known
+
+    Domain.is_empty = is_empty  # type: ignore[method-assign]
+
+
+_EMPTY = "_assistant_is_empty"
+
+
 def install() -> None:
     global _installed
     if not _installed:
@@ -148,4 +171,6 @@ def install() -> None:
         _compile_action_response_schema()
         _run_graph_without_dask()
         _defer_training_schema()
+        past_states.install()
+        _remember_empty_domain()
         _installed = True

@@ -218,3 +218,92 @@ print("ok")
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def story_conversations() -> Iterator[list[Any]]:
+    """The test stories' events as conversations, with what the processor adds: a session start,
+    and the `user_featurization` event of the prediction after each user message."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import DefinePrevUserUtteredFeaturization
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
+        for step in YAMLStoryReader(domain).read_from_file(path):
+            events: list[Any] = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+            for event in step.events:
+                events.append(event)
+                if isinstance(event, UserUttered):
+                    events.append(DefinePrevUserUtteredFeaturization(False))
+            yield events
+
+
+def edge_conversations() -> list[list[Any]]:
+    """Undo, restart, a new session and a loop rewind: the applied events shrink or change."""
+    from rasa.shared.core.events import (
+        ActionReverted,
+        ActiveLoop,
+        DefinePrevUserUtteredFeaturization,
+        Restarted,
+        SlotSet,
+        UserUtteranceReverted,
+    )
+
+    def said(text: str, intent: str) -> UserUttered:
+        return UserUttered(text, {"name": intent, "confidence": 1.0})
+
+    start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+    turn = [said("hi", "greet"), DefinePrevUserUtteredFeaturization(False), ActionExecuted("utter_greet")]
+    booking = [
+        said("book", "book_appointment"),
+        DefinePrevUserUtteredFeaturization(False),
+        ActionExecuted("booking_form"),
+        ActiveLoop("booking_form"),
+        SlotSet("requested_slot", "patient_name"),
+        ActionExecuted("action_listen"),
+        said("Ana", "inform"),
+        ActionExecuted("booking_form"),
+        SlotSet("patient_name", "Ana"),
+        SlotSet("requested_slot", "patient_contact"),
+        ActionExecuted("action_listen"),
+        said("what is sciatica", "sciatica_definition"),
+        ActionExecuted("booking_form"),
+        ActionExecuted("utter_sciatica_definition"),
+        ActionExecuted("booking_form"),
+    ]
+    listen = ActionExecuted("action_listen")
+    return [
+        [*start, *turn, listen, *turn, UserUtteranceReverted(), listen, *turn],
+        [*start, *turn, ActionReverted(), ActionExecuted("utter_greet"), listen],
+        [*start, *turn, listen, Restarted(), ActionExecuted("action_session_start"), *turn],
+        [*start, *turn, listen, ActionExecuted("action_session_start"), SessionStarted(), listen, *turn],
+        [*start, *booking],
+        # A featurization event after an action already followed its user message (not what the
+        # processor does): it changes that message in remembered states, so Rasa's way is used.
+        [*start, said("hi", "greet"), listen, DefinePrevUserUtteredFeaturization(True), ActionExecuted("utter_greet")],
+    ]
+
+
+def test_states_extended_event_by_event_equal_rasas_rebuilt_ones() -> None:
+    """The rule policy's dialogue states (assistant/past_states.py): one tracker grows as in a turn
+    and is asked after every event; Rasa rebuilds them from a fresh tracker of the same events."""
+    from rasa.shared.core.domain import Domain
+
+    from assistant import past_states
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    checked = reused = 0
+    for events in [*story_conversations(), *edge_conversations()]:
+        for omit_unset_slots in (False, True):
+            tracker = DialogueStateTracker("test", domain.slots)
+            for event in events:
+                tracker.update(event)
+                mine = past_states.states_for_tracker_history(domain, tracker, omit_unset_slots)
+                fresh = DialogueStateTracker.from_events("test", list(tracker.events), domain.slots)
+                assert mine == past_states._original(domain, fresh, omit_unset_slots), events
+                reused += isinstance(getattr(tracker, past_states.REPLAY, None), past_states.Replay)
+                for state in mine:  # callers change what they get: the next call must not see it
+                    for sub_state in state.values():
+                        sub_state.clear()
+                checked += 1
+    assert checked > 1000 and reused > 0.8 * checked

@@ -113,6 +113,7 @@ async def test_a_ticket_that_expired_is_skipped_and_a_waiter_whose_ticket_expire
     first.issue_ticket("crashed-1", lock_lifetime=0.1)
     async with second.lock("crashed-1") as lock:
         assert lock.conversation_id == "crashed-1"
+
     # A turn waiting longer than its own ticket lives is refused, not left waiting for ever.
     async def wait_behind() -> None:
         async with second.lock("slow-1", lock_lifetime=0.1):
@@ -127,23 +128,30 @@ async def test_a_ticket_that_expired_is_skipped_and_a_waiter_whose_ticket_expire
 async def test_a_turn_takes_and_gives_back_the_lock_in_two_round_trips(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Rasa's RedisLockStore (and this store before) sent seven requests per turn, each a wait."""
-    from redis.connection import Connection
+    """Rasa's RedisLockStore (and this store before) sent seven requests per turn, each a wait
+    with the process idle; these two are awaited, so the process computes meanwhile."""
+    from redis import connection
+    from redis.asyncio import connection as async_connection
 
     ours = store(redis_url)
     async with ours.lock("warm-1"):  # the scripts are loaded into Redis once
         pass
-    sent: list[object] = []
-    send = Connection.send_packed_command
+    sent: list[str] = []
+    send, async_send = connection.Connection.send_packed_command, async_connection.Connection.send_packed_command
 
-    def counted(self: Connection, command: object, check_health: bool = True) -> None:
-        sent.append(command)
+    def counted(self: connection.Connection, command: object, check_health: bool = True) -> None:
+        sent.append("blocking")
         send(self, command, check_health)
 
-    monkeypatch.setattr(Connection, "send_packed_command", counted)
+    async def async_counted(self: async_connection.Connection, command: object, check_health: bool = True) -> None:
+        sent.append("awaited")
+        await async_send(self, command, check_health)
+
+    monkeypatch.setattr(connection.Connection, "send_packed_command", counted)
+    monkeypatch.setattr(async_connection.Connection, "send_packed_command", async_counted)
     async with ours.lock("trips-1"):
-        assert len(sent) == 1
-    assert len(sent) == 2
+        assert sent == ["awaited"]
+    assert sent == ["awaited", "awaited"]
 
 
 def _connection(url: str) -> dict[str, object]:
