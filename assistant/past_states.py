@@ -14,7 +14,7 @@ after the message, before any action, so this does not happen in a turn).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.shared.core.domain import Domain, State
@@ -32,6 +32,7 @@ class Replay:
     tracker: DialogueStateTracker  # a fresh tracker after those events
     states: list[State]  # the state before each ActionExecuted among them
     since_user: int = 0  # of those states, how many come after the latest user message
+    events: list[Event] = field(default_factory=list)  # all of the tracker's events then
 
     def __deepcopy__(self, memo: dict[int, Any]) -> None:
         return None  # a copied tracker starts its own replay (never a copy of the domain)
@@ -49,14 +50,17 @@ def states_for_tracker_history(
 ) -> list[State]:
     if ignore_rule_only_turns:
         return _original(domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    applied = tracker.applied_events()
     replay = getattr(tracker, REPLAY, None)
+    events = list(tracker.events)
+    if isinstance(replay, Replay) and _same(replay.events, events):
+        applied = replay.applied  # asked again with no new event (e.g. by text, then by intent)
+    else:
+        applied = tracker.applied_events()
     if not (
         isinstance(replay, Replay)
         and replay.domain is domain
         and replay.omit_unset_slots == omit_unset_slots
-        and len(replay.applied) <= len(applied)
-        and all(old is new for old, new in zip(replay.applied, applied, strict=False))
+        and _same(replay.applied, applied[: len(replay.applied)])
     ):
         replay = Replay(domain, omit_unset_slots, [], tracker.init_copy(), [])
     # What Rasa's loop does for each prior tracker (generate_all_prior_trackers), for the new events.
@@ -70,7 +74,7 @@ def states_for_tracker_history(
             setattr(tracker, REPLAY, None)
             return _original(domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
         replay.tracker.update(event)
-    replay.applied = applied
+    replay.applied, replay.events = applied, events
     setattr(tracker, REPLAY, replay)
     # Callers change the states they get (e.g. drop the last user intent or text): copies.
     return [_copy(state) for state in replay.states] + [_state(domain, replay.tracker, omit_unset_slots)]
@@ -79,6 +83,10 @@ def states_for_tracker_history(
 def _state(domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool) -> State:
     # A copy: parts of a state are the tracker's own (its latest action), which goes on.
     return _copy(domain._clean_state(domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)))
+
+
+def _same(old: list[Event], new: list[Event]) -> bool:
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
 
 
 def _copy(state: State) -> State:

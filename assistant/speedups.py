@@ -24,6 +24,11 @@ messages) is unchanged. Figures: docs/performance.md.
 6. Every message, Rasa checks whether the model's domain is empty by building
    an empty domain and comparing both as dicts; a domain does not change once
    loaded, so each one's answer is kept.
+7. Before running each action, Rasa copies the conversation by replaying all
+   of its events, so that the prediction's own events can be dropped if the
+   action rejects them. A prediction without events and an action that only
+   reads the conversation (a response, listening, a custom action, which is
+   sent a serialised copy) get the conversation itself instead.
 Not here because it must happen before Rasa is imported: TensorFlow is only
 imported when used (assistant/deferred_imports.py, called by assistant.serve).
 """
@@ -33,15 +38,22 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import Action, ActionBotResponse, ActionListen, RemoteAction
 from rasa.engine.graph import GraphSchema, SchemaNode
 from rasa.engine.storage.storage import ModelMetadata
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant import past_states
+
+if TYPE_CHECKING:
+    from rasa.core.channels.channel import OutputChannel
+    from rasa.core.nlg import NaturalLanguageGenerator
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
 
 _installed = False
 
@@ -162,6 +174,34 @@ def _remember_empty_domain() -> None:
 
 
 _EMPTY = "_assistant_is_empty"
+# Actions that only read the tracker they are given (RemoteAction serialises it for the server).
+READ_ONLY_ACTIONS = (ActionBotResponse, ActionListen, RemoteAction)
+
+
+def _run_actions_without_copy() -> None:
+    from rasa.core.processor import MessageProcessor  # imported here: it imports the policies
+
+    original = MessageProcessor._run_action
+
+    async def _run_action(
+        self: MessageProcessor,
+        action: Action,
+        tracker: DialogueStateTracker,
+        output_channel: OutputChannel,
+        nlg: NaturalLanguageGenerator,
+        prediction: PolicyPrediction,
+    ) -> bool:
+        if prediction.events or type(action) not in READ_ONLY_ACTIONS:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        # Rasa's first step, `temporary_tracker = tracker.copy()`, gets the tracker itself.
+        tracker.copy = lambda: tracker  # type: ignore[method-assign]
+        try:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        finally:
+            del tracker.copy
+
+    _run_action.__wrapped__ = original  # type: ignore[attr-defined]
+    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
 
 
 def install() -> None:
@@ -173,4 +213,5 @@ def install() -> None:
         _defer_training_schema()
         past_states.install()
         _remember_empty_domain()
+        _run_actions_without_copy()
         _installed = True

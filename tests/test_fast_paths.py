@@ -230,7 +230,11 @@ def story_conversations() -> Iterator[list[Any]]:
     domain = Domain.load(str(ROOT / "domain.yml"))
     for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
         for step in YAMLStoryReader(domain).read_from_file(path):
-            events: list[Any] = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+            events: list[Any] = [
+                ActionExecuted("action_session_start"),
+                SessionStarted(),
+                ActionExecuted("action_listen"),
+            ]
             for event in step.events:
                 events.append(event)
                 if isinstance(event, UserUttered):
@@ -298,12 +302,81 @@ def test_states_extended_event_by_event_equal_rasas_rebuilt_ones() -> None:
             tracker = DialogueStateTracker("test", domain.slots)
             for event in events:
                 tracker.update(event)
-                mine = past_states.states_for_tracker_history(domain, tracker, omit_unset_slots)
                 fresh = DialogueStateTracker.from_events("test", list(tracker.events), domain.slots)
-                assert mine == past_states._original(domain, fresh, omit_unset_slots), events
+                expected = past_states._original(domain, fresh, omit_unset_slots)
+                for _ in range(2):  # the policy asks twice after a user message (by text, by intent)
+                    mine = past_states.states_for_tracker_history(domain, tracker, omit_unset_slots)
+                    assert mine == expected, events
+                    for state in mine:  # callers change what they get: the next call must not see it
+                        for sub_state in state.values():
+                            sub_state.clear()
                 reused += isinstance(getattr(tracker, past_states.REPLAY, None), past_states.Replay)
-                for state in mine:  # callers change what they get: the next call must not see it
-                    for sub_state in state.values():
-                        sub_state.clear()
                 checked += 1
     assert checked > 1000 and reused > 0.8 * checked
+
+
+async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
+    model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same events as Rasa's `_run_action` (which copies the tracker before every action); the copy
+    is skipped only for a response, listening or a custom action with no prediction events."""
+    from rasa.core.actions.action import ActionBotResponse, ActionListen
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.events import SlotSet
+
+    from assistant import speedups
+
+    speedups.install()
+    processor = MessageProcessor(
+        model, InMemoryTrackerStore(None), InMemoryLockStore(), TemplatedNaturalLanguageGenerator({})
+    )
+    processor.nlg = TemplatedNaturalLanguageGenerator(processor.domain.responses)
+    copies: list[int] = []
+    travel = DialogueStateTracker.travel_back_in_time
+    monkeypatch.setattr(
+        DialogueStateTracker,
+        "travel_back_in_time",
+        lambda self, target_time: copies.append(1) or travel(self, target_time),
+    )
+
+    def conversation() -> DialogueStateTracker:
+        return DialogueStateTracker.from_events(
+            "copy-test",
+            [
+                ActionExecuted("action_session_start"),
+                SessionStarted(),
+                ActionExecuted("action_listen"),
+                UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+            ],
+            slots=processor.domain.slots,
+        )
+
+    def shown(tracker: DialogueStateTracker) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in tracker.events]
+
+    cases = [
+        (ActionBotResponse("utter_greet"), [], 0),
+        (ActionListen(), [], 0),
+        (ActionBotResponse("utter_greet"), [SlotSet("patient_name", "Ana")], 1),  # events: Rasa's copy
+    ]
+    for action, events, expected_copies in cases:
+        fast, rasas = conversation(), conversation()
+        copies.clear()
+        await processor._run_action(  # keywords: how Rasa runs the session start
+            action=action,
+            tracker=fast,
+            output_channel=CollectingOutputChannel(),
+            nlg=processor.nlg,
+            prediction=PolicyPrediction([], "p", events=events),
+        )
+        assert len(copies) == expected_copies and "copy" not in fast.__dict__
+        original = MessageProcessor._run_action.__wrapped__
+        await original(
+            processor, action, rasas, CollectingOutputChannel(), processor.nlg, PolicyPrediction([], "p", events=events)
+        )
+        assert shown(fast) == shown(rasas)
