@@ -11,7 +11,7 @@ Reads and writes are Rasa's, with two measured changes (docs/performance.md):
   held from read to save, on every instance), so the count query only runs for
   trackers that did not come from here. New events are inserted in one
   statement, without an ORM object per event.
-- Reading: only the events' JSON is selected, by one prepared Core statement
+- Reading: only the events' JSON is selected, by a Core statement built once
   (no ORM query built and compiled per turn, no ORM objects).
 On PostgreSQL each statement is its own transaction (autocommit): a turn's
 read and its insert are single statements, and the conversation's lock

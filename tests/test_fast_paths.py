@@ -3,7 +3,9 @@
 - the graph run without dask (assistant/graph_runner.py) against Rasa's DaskGraphRunner,
 - the compiled TF-IDF + logistic-regression prediction (assistant/nlu/linear_text.py) against scikit-learn,
 - the rule policy's remembered rule look-ups against Rasa's,
-- the server starting without TensorFlow (assistant/deferred_imports.py, the training graph read lazily).
+- the server starting without TensorFlow (assistant/deferred_imports.py, the training graph read lazily),
+- the rule policy's dialogue states extended instead of rebuilt (assistant/past_states.py) against Rasa's,
+- actions that only read the conversation run without Rasa's replayed copy, with the same events.
 """
 
 from __future__ import annotations
