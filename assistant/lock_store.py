@@ -126,11 +126,11 @@ class AtomicRedisLockStore(RedisLockStore):
         # process computes another turn instead of waiting. Rasa's synchronous methods
         # (issue_ticket, cleanup, ...) keep Rasa's client.
         settings = self.red.connection_pool.connection_kwargs
-        self.ared = redis.asyncio.Redis(
-            **{key: settings[key] for key in ASYNC_SETTINGS if key in settings}, ssl=use_ssl
-        )
+        self._async_settings = {key: settings[key] for key in ASYNC_SETTINGS if key in settings}
+        self._async_settings["ssl"] = use_ssl
         self._scripts = {name: self.red.register_script(text) for name, text in SCRIPTS.items()}
-        self._async_scripts = {name: self.ared.register_script(text) for name, text in SCRIPTS.items()}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._async_scripts: dict[str, Any] = {}
 
     def _arguments(self, conversation_id: str, *args: Any) -> dict[str, list[Any]]:
         return {"keys": [self.key_prefix + conversation_id], "args": [json.dumps(conversation_id), time.time(), *args]}
@@ -139,6 +139,11 @@ class AtomicRedisLockStore(RedisLockStore):
         return self._scripts[script](**self._arguments(conversation_id, *args))
 
     async def _async_call(self, script: str, conversation_id: str, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # an asyncio client's connections belong to one event loop
+            client = redis.asyncio.Redis(**self._async_settings)
+            self._async_scripts = {name: client.register_script(text) for name, text in SCRIPTS.items()}
+            self._loop = loop
         return await self._async_scripts[script](**self._arguments(conversation_id, *args))
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:

@@ -235,3 +235,17 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
         for thread in threads:
             thread.join()
         assert errors == []
+
+
+def test_one_store_serves_turns_on_a_new_event_loop(redis_url: str) -> None:
+    """An asyncio client's connections belong to the loop that made them; the store makes a
+    client for each new loop instead of failing with "Event loop is closed"."""
+    ours = store(redis_url)
+
+    async def turn() -> None:
+        async with ours.lock("loops-1"):
+            pass
+
+    for _ in range(2):
+        asyncio.run(turn())
+    assert ours.get_lock("loops-1") is None
