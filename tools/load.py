@@ -544,7 +544,7 @@ def redis_commands(url: str) -> dict[str, int]:
 class Resources:
     cpu_seconds: dict[str, float]
     redis_per_turn: dict[str, float]
-    lock_waits: float  # Rasa's 1 s polls for a conversation's lock, estimated from Redis's GET count
+    lock_waits: float  # polls for a conversation's lock held by another turn, from the scripts' call count
 
     @staticmethod
     def between(
@@ -558,9 +558,9 @@ class Resources:
         calls = {name: n - redis_before.get(name, 0) for name, n in redis_after.items()}
         calls = {name: n for name, n in calls.items() if n > 0 and name != "info"}
         per_turn = {name: round(n / turns, 3) for name, n in sorted(calls.items())} if turns else {}
-        # An uncontended turn GETs the lock three times (issue ticket, acquire, clean up); each
-        # 1 s wait adds two (refresh, re-read). See rasa/core/lock_store.py and assistant/lock_store.py.
-        waits = max(0.0, (calls.get("get", 0) - 3 * turns) / 2)
+        # An uncontended turn runs two lock scripts (take a ticket, give it back); each 50 ms
+        # poll while another turn of the conversation runs adds one. See assistant/lock_store.py.
+        waits = max(0.0, calls.get("evalsha", 0) + calls.get("eval", 0) - 2 * turns)
         return Resources(cpu, per_turn, waits)
 
 
@@ -665,7 +665,7 @@ def report(
     lines += [
         "",
         f"Rasa servers' CPU per turn: {1000 * per_turn:.0f} ms. Redis commands per turn: {redis_calls}; "
-        f"estimated lock waits (Rasa's 1 s polls): {resources.lock_waits:.0f}.",
+        f"lock waits (50 ms polls): {resources.lock_waits:.0f}.",
     ]
     reasons = verdict(overall, integrity)
     lines += ["", "Result: " + ("FAIL: " + "; ".join(reasons) if reasons else "PASS (nothing lost or duplicated)")]
