@@ -522,6 +522,22 @@ async def test_widget_erase_endpoint(console: Console) -> None:
     assert statuses[-1] == 429 and 200 in statuses
 
 
+async def test_widget_erase_limit_is_shared_by_every_website_process(console: Console) -> None:
+    """Requests spread over two website apps (two processes behind a load balancer) are counted
+    together: the 11th within a minute is refused, whichever app gets it (each app counted its own)."""
+    from assistant.website.app import ERASE_LIMIT, WebsiteConfig, create_app
+
+    config = WebsiteConfig("http://127.0.0.1:5005", console.settings.profile, console.settings.database_url)
+    apps = [create_app(config, name=f"website_limit_{n}").asgi_client for n in range(2)]
+    with console.engine.begin() as connection:  # earlier tests' requests from the same test address
+        connection.execute(text("DELETE FROM staff_login_failures WHERE key LIKE 'erase:%'"))
+    statuses = []
+    for number in range(ERASE_LIMIT + 2):
+        _, response = await apps[number % 2].post("/privacy/erase", content=b"{}")
+        statuses.append(response.status)
+    assert statuses == [400] * ERASE_LIMIT + [429, 429]
+
+
 async def test_widget_variants_of_answers_show_their_text(console: Console) -> None:
     from rasa.shared.core.events import BotUttered
 

@@ -108,11 +108,8 @@ def sign_in(engine: Engine, name: str, password: str, address: str, max_failures
     window = lockout_minutes * 60
     with engine.begin() as connection:
         for key in (key_name, key_address):
-            locked_until = connection.execute(
-                select(login_failures.c.locked_until).where(login_failures.c.key == key)
-            ).scalar()
-            if locked_until and locked_until > now:
-                return SignIn(None, int(locked_until - now) + 1)
+            if locked := locked_for(connection, key, now):
+                return SignIn(None, int(locked) + 1)
         row = connection.execute(select(users).where(users.c.name == name.strip().lower())).first()
         if row is not None and _verify(row.password_hash, password):
             connection.execute(delete(login_failures).where(login_failures.c.key == key_name))
@@ -124,8 +121,8 @@ def sign_in(engine: Engine, name: str, password: str, address: str, max_failures
             return SignIn(User(row.id, row.name, row.role))
         if row is None:
             _verify(_DUMMY_HASH, password)
-        locked = _count_failure(connection, key_name, max_failures, window, now)
-        locked |= _count_failure(connection, key_address, max_failures * ADDRESS_FACTOR, window, now)
+        locked = count_attempt(connection, key_name, max_failures, window, now)
+        locked |= count_attempt(connection, key_address, max_failures * ADDRESS_FACTOR, window, now)
     return SignIn(None, int(window) if locked else 0)
 
 
@@ -136,8 +133,16 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _count_failure(connection: Connection, key: str, limit: int, window: float, now: float) -> bool:
-    """Count one failure; True when it locks the key."""
+def locked_for(connection: Connection, key: str, now: float) -> float:
+    """How many more seconds `key` is locked by count_attempt (0: not locked)."""
+    locked_until = connection.execute(select(login_failures.c.locked_until).where(login_failures.c.key == key)).scalar()
+    return max(0.0, locked_until - now) if locked_until else 0.0
+
+
+def count_attempt(connection: Connection, key: str, limit: int, window: float, now: float) -> bool:
+    """Count one attempt under `key` (a failed sign-in, a patient's erase request); True when it is
+    the `limit`-th within `window` seconds, which locks the key for `window` seconds. Kept in the
+    database, so every process of the staff console or the website app counts the same."""
     row = connection.execute(select(login_failures).where(login_failures.c.key == key)).first()
     if row is None or row.first_at < now - window:
         connection.execute(delete(login_failures).where(login_failures.c.key == key))

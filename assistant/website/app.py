@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +20,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.profile import ClinicProfile, load_profile
-from assistant.staff import privacy
+from assistant.staff import accounts, privacy
 from assistant.staff.db import DatabaseError, connect, in_thread
 
 logger = logging.getLogger(__name__)
@@ -66,18 +66,19 @@ CORS = {
 }
 
 
+def limited(engine: Engine, address: str) -> bool:
+    """More than ERASE_LIMIT requests from `address` within a minute (then refused for a minute).
+    Counted in the database, so every website process counts the same, and nothing grows in memory."""
+    key, now = f"erase:{address[:200]}", time.time()
+    with engine.begin() as connection:
+        return bool(accounts.locked_for(connection, key, now)) or accounts.count_attempt(
+            connection, key, ERASE_LIMIT + 1, 60, now
+        )
+
+
 def privacy_blueprint(config: WebsiteConfig) -> Blueprint:
     privacy_bp = Blueprint("privacy")
     engines: list = []
-    recent: dict[str, deque] = defaultdict(deque)
-
-    def limited(address: str) -> bool:
-        now = time.monotonic()
-        calls = recent[address]
-        while calls and calls[0] < now - 60:
-            calls.popleft()
-        calls.append(now)
-        return len(calls) > ERASE_LIMIT
 
     @privacy_bp.options("/privacy/erase")
     async def preflight(request: Request) -> HTTPResponse:
@@ -86,19 +87,20 @@ def privacy_blueprint(config: WebsiteConfig) -> Blueprint:
     @privacy_bp.post("/privacy/erase")
     async def erase(request: Request) -> HTTPResponse:
         """{"session_id": "<the widget's conversation id>"}: deletes that conversation for good."""
-        if limited(request.remote_addr or request.ip or ""):
-            return response.json({"error": "Too many requests; try again in a minute."}, status=429, headers=CORS)
-        try:
-            body = json.loads(request.body or b"")
-            session_id = body.get("session_id", "") if isinstance(body, dict) else ""
-        except (UnicodeDecodeError, ValueError):
-            session_id = ""
-        if not isinstance(session_id, str) or not session_id:
-            return response.json({"error": 'Send {"session_id": "..."} as JSON.'}, status=400, headers=CORS)
+        address = request.remote_addr or request.ip or ""
         try:
             if not engines:
                 engines.append(await in_thread(connect, config.database_url or os.environ.get("DATABASE_URL", "")))
-            deleted = await in_thread(privacy.erase_own, engines[0], session_id, request.remote_addr or request.ip)
+            if await in_thread(limited, engines[0], address):
+                return response.json({"error": "Too many requests; try again in a minute."}, status=429, headers=CORS)
+            try:
+                body = json.loads(request.body or b"")
+                session_id = body.get("session_id", "") if isinstance(body, dict) else ""
+            except (UnicodeDecodeError, ValueError):
+                session_id = ""
+            if not isinstance(session_id, str) or not session_id:
+                return response.json({"error": 'Send {"session_id": "..."} as JSON.'}, status=400, headers=CORS)
+            deleted = await in_thread(privacy.erase_own, engines[0], session_id, address)
         except privacy.EraseRefused as exc:
             return response.json({"error": str(exc)}, status=403, headers=CORS)
         except (DatabaseError, SQLAlchemyError) as exc:
