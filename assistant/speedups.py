@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     from rasa.core.processor import MessageProcessor
 
 _installed = False
+_EMPTY = "_assistant_is_empty"  # where a domain keeps whether it is empty
+# Actions that only read the tracker they are given (RemoteAction serialises it for the server).
+READ_ONLY_ACTIONS = (ActionBotResponse, ActionListen, RemoteAction)
 
 
 def _cache_event_classes() -> None:
@@ -171,11 +174,6 @@ def _remember_empty_domain() -> None:
         return known
 
     Domain.is_empty = is_empty  # type: ignore[method-assign]
-
-
-_EMPTY = "_assistant_is_empty"
-# Actions that only read the tracker they are given (RemoteAction serialises it for the server).
-READ_ONLY_ACTIONS = (ActionBotResponse, ActionListen, RemoteAction)
 
 
 def _run_actions_without_copy() -> None:
