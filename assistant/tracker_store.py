@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,6 +92,8 @@ class URLSQLTrackerStore(SQLTrackerStore):
             )
             event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
+            with self.engine.connect():
+                pass  # switch to WAL now, at start, before the other processes open the file
         elif self.engine.dialect.name == "postgresql":
             url = self.engine.url
             self.engine.dispose()
@@ -168,5 +171,12 @@ def _row(sender_id: str, event_: Any) -> dict[str, Any]:
 
 def _sqlite_wal(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        # The switch needs the file to itself and fails at once, without waiting, while another
+        # process writes: this connection works in the old mode and a later one switches. (Once
+        # the file is in WAL mode the pragma changes nothing and never fails.)
+        pass
+    finally:
+        cursor.close()

@@ -189,3 +189,45 @@ def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
     assert list(mine.events) == list(theirs.events)
     assert len(run(store.retrieve_full_tracker("patient-pg")).events) == len(written)
     admin.dispose()
+
+
+def test_the_first_turn_works_while_another_process_writes_the_new_database(tmp_path: Path, domain: Domain) -> None:
+    """Switching a database to write-ahead logging fails at once, without waiting, while another
+    connection writes. Seen on `make run` from a fresh clone: the first patient's turn came while
+    the staff console created its tables and got "technical problem". The switch now happens when
+    the store is created, and a connection that cannot switch works in the old mode."""
+    import threading
+    import time
+
+    path = tmp_path / "rasa.db"
+    SQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))  # Rasa's tables, no WAL yet
+    other = sqlite3.connect(path, check_same_thread=False)
+
+    def write_for_a_moment() -> None:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE staff_table (x)")
+        time.sleep(0.5)
+        other.commit()
+
+    # A store created while another process writes: no error, and it works once that write is done.
+    writer = threading.Thread(target=write_for_a_moment)
+    writer.start()
+    time.sleep(0.1)
+    busy = ours(path, domain)
+    writer.join()
+    conversation(busy, "patient-1")
+
+    # A store created on a quiet database switches at once: a write elsewhere during the first
+    # turn only makes the turn wait for it.
+    fresh = tmp_path / "fresh.db"
+    SQLTrackerStore(domain=domain, dialect="sqlite", db=str(fresh))
+    store = ours(fresh, domain)
+    other = sqlite3.connect(fresh, check_same_thread=False)
+    writer = threading.Thread(target=write_for_a_moment)
+    writer.start()
+    time.sleep(0.1)
+    conversation(store, "patient-2")
+    writer.join()
+    assert len(rows(fresh)) == 3 + 4 * 3 + 1
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
