@@ -247,7 +247,7 @@ def start_staff(stack: Stack) -> subprocess.Popen:
 
 def start_staff_ready(stack: Stack, timeout: float = 60.0) -> float:
     proc = start_staff(stack)
-    return wait_ready(stack, proc, f"{stack.staff_url}/login", "staff console", timeout)
+    return wait_ready(stack, proc, f"{stack.staff_url}/login", "staff console", timeout, log="staff")
 
 
 def _get(url: str, timeout: float = 2.0) -> bytes | None:
@@ -258,16 +258,20 @@ def _get(url: str, timeout: float = 2.0) -> bytes | None:
         return None
 
 
-def wait_ready(stack: Stack, proc: subprocess.Popen, url: str, name: str, timeout: float) -> float:
-    """Seconds until `url` answers 200; a clear error if the process dies or times out."""
+def wait_ready(
+    stack: Stack, proc: subprocess.Popen, url: str, name: str, timeout: float, log: str | None = None
+) -> float:
+    """Seconds until `url` answers 200; a clear error if the process dies or times out.
+    `log`: the name it was spawned under (its log file), when `name` is a longer one for people."""
     started = time.monotonic()
+    log_file = stack.log_dir / f"{log or name}.log"
     while time.monotonic() - started < timeout:
         if proc.poll() is not None:
-            raise ServerError(f"the {name} exited with code {proc.returncode}; see {stack.log_dir / name}.log")
+            raise ServerError(f"the {name} exited with code {proc.returncode}; see {log_file}")
         if _get(url) is not None:
             return time.monotonic() - started
         time.sleep(0.1)
-    raise ServerError(f"the {name} was not ready after {timeout:.0f} s; see {stack.log_dir / name}.log")
+    raise ServerError(f"the {name} was not ready after {timeout:.0f} s; see {log_file}")
 
 
 def stop(stack: Stack, timeout: float = 15.0) -> None:
