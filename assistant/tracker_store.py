@@ -16,7 +16,10 @@ Reads and writes are Rasa's, with two measured changes (docs/performance.md):
 On PostgreSQL each statement is its own transaction (autocommit): a turn's
 read and its insert are single statements, and the conversation's lock
 serialises turns, so Rasa's BEGIN/ROLLBACK/COMMIT around them were four of a
-turn's six waits for the database. On SQLite the database uses write-ahead
+turn's six waits for the database. The read and the insert are awaited
+(assistant/pg_events.py), so the process computes another turn meanwhile; the
+rest (tables, Rasa's count query, listing conversations) stays on
+SQLAlchemy. On SQLite the database uses write-ahead
 logging (commits cost one sync instead of several, and the staff console can
 read while Rasa writes) and connections are kept open between turns. A read
 that finds the database restarted since the pool connected is tried once
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sqlite3
 from typing import Any
 
@@ -43,7 +47,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from assistant import pg_events
 from assistant.dburl import DatabaseUnreachable, check_reachable, safe_url
+
+logger = logging.getLogger(__name__)
 
 # Set on trackers this store returns or saves: how many of `tracker.events` are in the database.
 STORED = "_assistant_stored_events"
@@ -100,21 +107,31 @@ class URLSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", **create_engine_kwargs(url))
             self.sessionmaker = sessionmaker(bind=self.engine)
         self._latest_session, self._all_sessions = _event_queries(self.SQLEvent.__table__)
+        self._postgres: pg_events.PostgresEvents | None = None
+        if pg_events.supports(self.engine.url):
+            self._postgres = pg_events.PostgresEvents(
+                self.engine.url, self.SQLEvent.__table__, self._latest_session, self._all_sessions
+            )
+        elif self.engine.dialect.name == "postgresql":
+            logger.info("DATABASE_URL has settings only psycopg2 reads: turns wait for the database synchronously")
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
-        try:
-            rows = self._rows(sender_id, fetch_events_from_all_sessions)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            # The database restarted since the pool's connections were made. SQLAlchemy has now
-            # dropped them all, so one more try reaches it on a new connection, and this turn's
-            # save will too: the first patient after a restart is answered, not told the service
-            # is down. (Cheaper than checking every connection taken from the pool.)
-            rows = self._rows(sender_id, fetch_events_from_all_sessions)
+        if self._postgres is not None:
+            rows = await self._postgres.fetch(sender_id, fetch_events_from_all_sessions)
+        else:
+            try:
+                rows = self._rows(sender_id, fetch_events_from_all_sessions)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                # The database restarted since the pool's connections were made. SQLAlchemy has now
+                # dropped them all, so one more try reaches it on a new connection, and this turn's
+                # save will too: the first patient after a restart is answered, not told the service
+                # is down. (Cheaper than checking every connection taken from the pool.)
+                rows = self._rows(sender_id, fetch_events_from_all_sessions)
         if not (self.domain and rows):
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for (data,) in rows], self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
         setattr(tracker, STORED, len(rows))
         return tracker
 
@@ -129,15 +146,19 @@ class URLSQLTrackerStore(SQLTrackerStore):
         else:
             new = list(itertools.islice(tracker.events, stored, None))
         if new:
-            with self.engine.begin() as connection:
-                connection.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, e) for e in new])
+            rows = [_row(tracker.sender_id, e) for e in new]
+            if self._postgres is not None:
+                await self._postgres.insert(rows)
+            else:
+                with self.engine.begin() as connection:
+                    connection.execute(self.SQLEvent.__table__.insert(), rows)
         setattr(tracker, STORED, len(tracker.events))
 
-    def _rows(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[tuple[str]]:
+    def _rows(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[str]:
         """The events' JSON, in order."""
         query = self._all_sessions if fetch_events_from_all_sessions else self._latest_session
         with self.engine.connect() as connection:
-            return list(connection.execute(query, {"sender_id": sender_id}))
+            return [data for (data,) in connection.execute(query, {"sender_id": sender_id})]
 
 
 def _event_queries(events: sa.Table) -> tuple[sa.sql.Select, sa.sql.Select]:

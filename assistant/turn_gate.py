@@ -1,8 +1,8 @@
 """Turns computed one at a time, in arrival order, and a turn back from the action server goes first.
 
-Rasa starts every arriving message's turn at once. A turn awaits only the
-action server and the channel's sends; the models and the tracker store do
-not await. So while a booking request waits for its action call, asyncio
+Rasa starts every arriving message's turn at once. A turn awaits the action
+server, the channel's sends and (on PostgreSQL) the tracker store; the models
+do not await. So while a booking request waits for its action call, asyncio
 runs every other turn that arrived meanwhile to its end, and the booking
 resumes after all of them, once per call: under load the turns that use the
 action server had a latency several times the others' (docs/performance.md).
@@ -11,7 +11,9 @@ The gate lets one turn compute at a time, new turns in arrival order, and a
 turn coming back from the action server or a channel send before any new
 one. A turn keeps it for up to 50 ms while it waits for those (a local
 action server answers in a few), then releases it, so a slow action server
-or messaging API never holds up other patients' turns for longer. It is taken after
+or messaging API never holds up other patients' turns for longer. A turn
+waiting for PostgreSQL (a millisecond) releases it at once and, after its
+read, comes back first too (assistant/pg_events.py). It is taken after
 the conversation's lock (inside `MessageProcessor.handle_message`), so a
 turn never waits for the gate while holding up one that has it. Per process:
 each Rasa process or Sanic worker has its own.
@@ -80,13 +82,14 @@ class TurnGate:
         finally:
             self.release()
 
-    async def outside(self, work: Awaitable[T], hold: float = HOLD_SECONDS) -> T:
+    async def outside(self, work: Awaitable[T], hold: float = HOLD_SECONDS, resume: bool = True) -> T:
         """Await a call outside the process (the action server, a messaging API).
 
         The turn keeps the gate for up to `hold` seconds first: a local action server answers
         in a few milliseconds, and other turns run meanwhile would each delay reading its answer
         by a whole turn (the event loop reads sockets only between turns). A slower answer
-        releases the gate, so it never holds up other patients for longer than that."""
+        releases the gate, so it never holds up other patients for longer than that. With
+        `resume=False` a released turn does not take the gate back (the turn's last step)."""
         if not _holding.get():
             return await work
         task = asyncio.ensure_future(work)
@@ -95,6 +98,8 @@ class TurnGate:
             if task.done():
                 return task.result()
             self.release()
+            if not resume:
+                return await task  # nothing of the turn is left to compute
             try:
                 return await task
             finally:

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from assistant import pg_events
 from assistant.tracker_store import URLSQLTrackerStore
+from assistant.turn_gate import TurnGate
 from tools import services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,18 +64,22 @@ def turn(text: str, answer: str, at: float) -> list:
     ]
 
 
-def conversation(store: Any, sender: str) -> None:
+async def talk(store: Any, sender: str) -> None:
     """What the processor does over three turns: read (or create), add the turn's events, save."""
     start = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1)]
     for number in range(3):
-        tracker = run(store.get_or_create_tracker(sender, append_action_listen=False))
+        tracker = await store.get_or_create_tracker(sender, append_action_listen=False)
         events = [*start, ActionExecuted("action_listen", timestamp=1.2)] if number == 0 else []
         events += turn(f"message {number}", f"answer {number}", 10.0 * (number + 1))
         if number == 1:
             events.append(SlotSet("patient_name", "Ana", timestamp=25.0))
         for event in events:
             tracker.update(event)
-        run(store.save(tracker))
+        await store.save(tracker)
+
+
+def conversation(store: Any, sender: str) -> None:
+    run(talk(store, sender))
 
 
 def test_rows_are_the_ones_rasas_store_writes(tmp_path: Path, domain: Domain) -> None:
@@ -168,11 +175,19 @@ def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
         connection.execute(sa.text("ALTER SYSTEM SET log_statement = 'all'"))
         connection.execute(sa.text("SELECT pg_reload_conf()"))
     store = URLSQLTrackerStore(domain=domain, host=postgres.url)
-    assert run(store.retrieve("nobody")) is None  # connects: the driver's own first queries
-    logged = postgres.log.stat().st_size
-    conversation(store, "patient-pg")
+
+    async def measured() -> int:
+        # A server's connections stay open: the driver's own first queries (connecting, the
+        # array types' description) come once per connection, here in the first conversation.
+        await talk(store, "patient-pg-first")
+        logged = postgres.log.stat().st_size
+        await talk(store, "patient-pg")
+        return logged
+
+    logged = run(measured())
     text = postgres.log.read_bytes()[logged:].decode(errors="replace")
-    statements = [word.upper() for word in re.findall(r"statement: (\w+)", text)]
+    # Simple queries are logged as "statement: ...", prepared ones as "execute <name>: ..."
+    statements = [word.upper() for word in re.findall(r"(?:statement|execute [^:]*): (\w+)", text)]
     assert statements == ["SELECT", "INSERT"] * 3
 
     conversation(rasas(tmp_path / "rasa.db", domain), "patient-pg")
@@ -189,6 +204,99 @@ def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
     assert list(mine.events) == list(theirs.events)
     assert len(run(store.retrieve_full_tracker("patient-pg")).events) == len(written)
     admin.dispose()
+
+
+def test_on_postgresql_other_turns_compute_while_one_waits_for_the_database(
+    domain: Domain, postgres: services.PostgresServer
+) -> None:
+    """The read is awaited with the turn gate released: a turn that holds the gate and waits for
+    PostgreSQL (here behind a table lock) does not hold up the next turn."""
+    store = URLSQLTrackerStore(domain=domain, host=postgres.url)
+    conversation(store, "patient-waits")
+    blocker = sa.create_engine(postgres.url).connect()
+    transaction = blocker.begin()
+    blocker.execute(sa.text("LOCK TABLE events IN ACCESS EXCLUSIVE MODE"))
+    gate = TurnGate()
+
+    async def waiting_turn() -> DialogueStateTracker | None:
+        await gate.acquire()
+        try:
+            return await store.retrieve("patient-waits")
+        finally:
+            gate.release()
+
+    async def next_turn() -> None:
+        await gate.acquire()
+        gate.release()
+
+    async def scenario() -> tuple[bool, int]:
+        with patch.object(pg_events, "GATE", gate):
+            waiting = asyncio.ensure_future(waiting_turn())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # blocked by the table lock
+            await asyncio.wait_for(next_turn(), timeout=2)  # the next turn gets the gate meanwhile
+            transaction.commit()
+            tracker = await asyncio.wait_for(waiting, timeout=10)
+            return waiting.done(), len(tracker.events) if tracker else 0
+
+    try:
+        assert run(scenario()) == (True, 15)
+    finally:
+        if transaction.is_active:
+            transaction.rollback()
+        blocker.close()
+
+
+def test_on_postgresql_a_database_that_is_down_raises_sqlalchemys_error_and_is_used_again_when_back(
+    domain: Domain, postgres: services.PostgresServer
+) -> None:
+    """assistant/unavailable.py answers SQLAlchemy's errors with the "service unavailable" reply."""
+    store = URLSQLTrackerStore(domain=domain, host=postgres.url)
+
+    async def scenario() -> int:
+        await talk(store, "patient-down")  # the pool holds a connection
+        tracker = await store.retrieve("patient-down")
+        assert tracker is not None
+        postgres.stop()
+        try:
+            with pytest.raises(sa.exc.OperationalError):
+                await store.retrieve("patient-down")
+            tracker.update(UserUttered("hello", timestamp=50.0))
+            with pytest.raises(sa.exc.OperationalError):
+                await store.save(tracker)
+        finally:
+            postgres.start()
+        tracker = await store.retrieve("patient-down")  # the same loop and pool: reconnects
+        return len(tracker.events) if tracker else 0
+
+    assert run(scenario()) == 15
+
+
+def test_on_postgresql_a_restart_between_turns_costs_no_turn(domain: Domain, postgres: services.PostgresServer) -> None:
+    store = URLSQLTrackerStore(domain=domain, host=postgres.url)
+
+    async def scenario() -> int:
+        await talk(store, "patient-restart")
+        postgres.stop()
+        postgres.start()
+        tracker = await store.retrieve("patient-restart")
+        assert tracker is not None
+        tracker.update(UserUttered("still there?", timestamp=60.0))
+        await store.save(tracker)
+        tracker = await store.retrieve("patient-restart")
+        return len(tracker.events) if tracker else 0
+
+    assert run(scenario()) == 16
+
+
+def test_on_postgresql_a_url_with_settings_only_psycopg2_reads_keeps_it(
+    domain: Domain, postgres: services.PostgresServer
+) -> None:
+    store = URLSQLTrackerStore(domain=domain, host=postgres.url + "?connect_timeout=5")
+    assert store._postgres is None
+    conversation(store, "patient-psycopg2")
+    assert len(run(store.retrieve("patient-psycopg2")).events) == 15
+    assert URLSQLTrackerStore(domain=domain, host=postgres.url + "?sslmode=disable")._postgres is not None
 
 
 def test_the_first_turn_works_while_another_process_writes_the_new_database(tmp_path: Path, domain: Domain) -> None:

@@ -83,6 +83,36 @@ async def test_a_slow_outside_call_lets_other_turns_run_then_resumes_before_new_
     assert time.monotonic() - started < 1
 
 
+async def test_a_turns_last_outside_call_gives_the_gate_up_for_good() -> None:
+    """The store's insert (a turn's last step): the next turn runs at once, and the saving turn
+    ends without waiting for the gate again."""
+    gate, log = TurnGate(), []
+    stored = asyncio.Event()
+
+    async def database() -> str:
+        await stored.wait()
+        return "stored"
+
+    async def saving() -> None:
+        async with gate.turn():
+            log.append(await gate.outside(database(), hold=0, resume=False))
+        log.append("answer sent")
+
+    async def next_turn() -> None:
+        await asyncio.sleep(0)
+        async with gate.turn():
+            log.append("next turn starts")
+            stored.set()
+            await asyncio.sleep(0.01)  # computing: the saving turn finishes meanwhile
+            log.append("next turn ends")
+
+    await asyncio.gather(saving(), next_turn())
+    assert log == ["next turn starts", "stored", "answer sent", "next turn ends"]
+    assert gate.waiting == 0
+    async with gate.turn():  # and the gate is free
+        pass
+
+
 async def test_an_error_or_a_cancelled_wait_passes_the_gate_on() -> None:
     gate = TurnGate()
 
