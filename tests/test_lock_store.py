@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, LockError, RedisLockStore
@@ -91,9 +92,27 @@ async def test_turns_of_one_conversation_on_two_stores_run_one_at_a_time_in_orde
     stores = [store(redis_url), store(redis_url)]
     inside: list[int] = []
     entered: list[int] = []
+    # Each turn asks for its ticket once the one before has one: the tickets' order is the
+    # indexes' (timing alone is not enough: a store's first call also opens its connection).
+    issued = [asyncio.Event() for _ in range(6)]
+    issuing = [-1]
+
+    def tracked(original: Any) -> Any:
+        async def call(script: str, *args: Any) -> Any:
+            result = await original(script, *args)
+            if script == "issue":
+                issued[issuing[0]].set()
+            return result
+
+        return call
+
+    for each in stores:
+        each._async_call = tracked(each._async_call)  # type: ignore[method-assign]
 
     async def turn(index: int) -> None:
-        await asyncio.sleep(index * 0.001)  # tickets in index order
+        if index:
+            await issued[index - 1].wait()
+        issuing[0] = index
         async with stores[index % 2].lock("turns-1"):
             inside.append(index)
             entered.append(index)

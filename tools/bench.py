@@ -13,6 +13,8 @@ second with p50/p95/p99 latency at 1 and 16 concurrent users. Columns:
   the baseline of the performance targets), and on this project's server
   (our speed-ups apply to it too, so this isolates the configuration);
 - this project without its red-flag screening (the latency the screening costs).
+Then one patient's long conversation on PostgreSQL + Redis: latency and CPU
+per turn as it grows, and after a new session.
 """
 
 from __future__ import annotations
@@ -172,6 +174,96 @@ def measure(setup: Setup, concurrency: list[int], turns: int) -> Figures:
     return Figures(setup.name, train_seconds(setup.model), ready, rss, peak, 1000 * cpu / total_turns, loads)
 
 
+# One patient's long conversation: FAQ questions (no form), then a new session.
+LONG_TURNS = 400
+LENGTH_BUCKET = 50
+FAQ = MESSAGES[1:9]
+
+
+@dataclass
+class Length:
+    """Latency and the Rasa server's CPU per turn along one long conversation, by bucket of turns."""
+
+    buckets: list[tuple[str, Load, float]] = field(default_factory=list)  # label, load, CPU ms per turn
+    sessions: int = 0  # session_started events stored for the conversation (2 expected)
+
+
+def _sessions(database_url: str, sender: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            query = "SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'session_started'"
+            return int(connection.execute(sa.text(query), {"s": sender}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+async def _one_conversation(url: str, sender: str, messages: list[str]) -> Load:
+    load = Load(users=1, turns=0, seconds=0.0)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        started = time.perf_counter()
+        for message in messages:
+            began = time.perf_counter()
+            async with session.post(url, json={"sender": sender, "message": message}) as response:
+                body = await response.json()
+            load.latencies.append(time.perf_counter() - began)
+            load.turns += 1
+            load.errors += not (response.status == 200 and isinstance(body, list) and body)
+        load.seconds = time.perf_counter() - started
+    return load
+
+
+def measure_length(model: Path) -> Length:
+    """How a turn's cost grows with the conversation (Rasa reads and replays the latest session
+    on every turn), and what a new session (after `session_expiration_time`, here forced with
+    /session_start) does to it. PostgreSQL + Redis, one process, one patient."""
+    print("==> measuring: one long conversation (PostgreSQL + Redis, 1 process)", file=sys.stderr)
+    result = Length()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, contextlib.ExitStack() as stores:
+        stack = servers.loopback_stack(model, Path(tmp))
+        stack.database_url = stores.enter_context(services.postgres()).url
+        stack.lock_store_url = stores.enter_context(services.redis()).url
+        try:
+            servers.start_actions_ready(stack)
+            servers.start_rasa_ready(stack)
+            rasa_pid = stack.processes[-1].pid
+            url = f"{stack.url}/webhooks/rest/webhook"
+            asyncio.run(run_load(url, 2, 11))  # warm-up
+            sender = f"bench-long-{uuid.uuid4().hex[:8]}"
+            steps = [(f"turns {n + 1}-{n + LENGTH_BUCKET}", LENGTH_BUCKET) for n in range(0, LONG_TURNS, LENGTH_BUCKET)]
+            turn = 0
+            for label, count in [*steps, (f"new session: its turns 1-{LENGTH_BUCKET}", LENGTH_BUCKET)]:
+                if label.startswith("new session"):
+                    asyncio.run(_one_conversation(url, sender, ["/session_start"]))
+                messages = [FAQ[(turn + i) % len(FAQ)] for i in range(count)]
+                turn += count
+                before = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"]
+                load = asyncio.run(_one_conversation(url, sender, messages))
+                cpu = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"] - before
+                result.buckets.append((label, load, 1000 * cpu / max(1, load.turns)))
+            result.sessions = _sessions(stack.database_url, sender)
+        finally:
+            servers.stop(stack)
+    return result
+
+
+def length_report(length: Length) -> str:
+    lines = [
+        "",
+        "",
+        f"One patient's conversation of {LONG_TURNS} FAQ turns, then a new session"
+        f" (PostgreSQL + Redis, 1 process, 1 user; sessions stored: {length.sessions}):",
+        "",
+        "| turns | p50 / p95 ms | Rasa CPU per turn (ms) | errors |",
+        "|---|---|---|---|",
+    ]
+    for label, load, cpu in length.buckets:
+        lines.append(f"| {label} | {load.pct(50):.1f} / {load.pct(95):.1f} | {cpu:.1f} | {load.errors} |")
+    return "\n".join(lines)
+
+
 BASELINE = "Rasa default config, stock rasa run"
 TARGETS = "Targets (issue: production): throughput >= 3x the baseline's, p95 <= 150 ms at 16 users, ready <= 10 s."
 
@@ -242,13 +334,14 @@ def main() -> int:
         Setup("this project without red-flag screening", no_triage_model),
     ]
     figures = [measure(setup, args.concurrency, args.turns) for setup in setups]
+    length = measure_length(ours_model)
     typical = detector_times(labelled_texts(ROOT / "tests" / "triage" / "messages.yml"))
     long = detector_times([LONG_MESSAGE], repeat=30)
     detector = (
         f"\n\nRed-flag detector per message (in process): typical p50 {typical[0]:.2f} ms, p95 {typical[1]:.2f} ms"
         f" (target 2 ms); 2,000 characters p50 {long[0]:.1f} ms, p95 {long[1]:.1f} ms (target 10 ms)."
     )
-    publish_report("bench.md", report(figures, args.concurrency) + detector)
+    publish_report("bench.md", report(figures, args.concurrency) + detector + length_report(length))
     return 0
 
 
