@@ -101,3 +101,27 @@ def test_the_event_dispatched_schema_check_agrees_with_jsonschema_everywhere() -
     verdicts = [(full(sample), fast(sample)) for sample in samples]
     assert all(a == b for a, b in verdicts), [s for s, (a, b) in zip(samples, verdicts, strict=True) if a != b][:5]
     assert sum(a for a, _ in verdicts) > 50 and sum(not a for a, _ in verdicts) > 50  # both kinds covered
+
+
+async def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from rasa.core import run
+
+    assert run.load_agent_on_start.__wrapped__ is not None  # installed by the fixture
+    model = [{"node": n} for n in range(1000)]  # objects the collector tracks
+
+    async def load(*_: object) -> list[dict[str, int]]:
+        return model
+
+    monkeypatch.setattr(run, "load_agent_on_start", load)
+    speedups._freeze_after_model_load()  # around the stand-in loader
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        assert await run.load_agent_on_start("model.tar.gz", None, None, None, None) is model
+        assert gc.get_freeze_count() >= len(model)
+    finally:
+        gc.unfreeze()
