@@ -664,7 +664,8 @@ def report(
     redis_calls = ", ".join(f"{name} {n:.1f}" for name, n in resources.redis_per_turn.items())
     lines += [
         "",
-        f"Rasa servers' CPU per turn: {1000 * per_turn:.0f} ms. Redis commands per turn: {redis_calls}; "
+        f"Rasa servers' CPU per turn: {1000 * per_turn:.0f} ms. Redis commands per turn (those the lock"
+        f" scripts run counted too): {redis_calls}; "
         f"lock waits (50 ms polls): {resources.lock_waits:.0f}.",
     ]
     reasons = verdict(overall, integrity)
