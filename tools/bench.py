@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,35 +120,39 @@ async def run_load(url: str, users: int, turns_per_user: int) -> Load:
     are not all at the same step, while in lockstep all 16 ask for a booking,
     the costliest turn, in the same instant every 11 turns (docs/performance.md)."""
     load = Load(users=users, turns=0, seconds=0.0)
-    timeout = aiohttp.ClientTimeout(total=60)
 
     async def patient(session: aiohttp.ClientSession, index: int) -> None:
         sender = ""
         for turn in range(index, index + turns_per_user):
             if turn == index or turn % len(MESSAGES) == 0:
                 sender = f"bench-{index}-{uuid.uuid4().hex[:8]}"
-            message = MESSAGES[turn % len(MESSAGES)]
-            started = time.perf_counter()
-            try:
-                async with session.post(url, json={"sender": sender, "message": message}) as response:
-                    body = await response.json()
-                    ok = response.status == 200 and isinstance(body, list) and body
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                ok = False
-            load.latencies.append(time.perf_counter() - started)
-            load.turns += 1
-            if not ok:
-                load.errors += 1
+            await _send(session, url, sender, MESSAGES[turn % len(MESSAGES)], load)
 
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         started = time.perf_counter()
         await asyncio.gather(*(patient(session, i) for i in range(users)))
         load.seconds = time.perf_counter() - started
     return load
 
 
-def measure(setup: Setup, concurrency: list[int], turns: int) -> Figures:
-    print(f"==> measuring: {setup.name}", file=sys.stderr)
+async def _send(session: aiohttp.ClientSession, url: str, sender: str, message: str, load: Load) -> None:
+    """One turn: its latency, and an error unless Rasa answered with at least one message."""
+    started = time.perf_counter()
+    try:
+        async with session.post(url, json={"sender": sender, "message": message}) as response:
+            body = await response.json()
+            ok = response.status == 200 and isinstance(body, list) and body
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        ok = False
+    load.latencies.append(time.perf_counter() - started)
+    load.turns += 1
+    if not ok:
+        load.errors += 1
+
+
+@contextlib.contextmanager
+def running(setup: Setup) -> Iterator[tuple[servers.Stack, float]]:
+    """The setup's servers on loopback, warmed up: the stack and its seconds from start to ready."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, contextlib.ExitStack() as stores:
         stack = servers.loopback_stack(setup.model, Path(tmp), stock_server=setup.stock)
         if setup.shared_stores:
@@ -158,18 +162,31 @@ def measure(setup: Setup, concurrency: list[int], turns: int) -> Figures:
         try:
             servers.start_actions_ready(stack)
             ready = servers.start_rasa_ready(stack)
-            rasa_pid = stack.processes[-1].pid
-            url = f"{stack.url}/webhooks/rest/webhook"
             # Warm-up: first requests load lazily; enough of them to reach every worker.
-            asyncio.run(run_load(url, 2 * setup.workers, 11))
-            cpu_before = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"]
-            loads = {}
-            for users in concurrency:
-                loads[users] = asyncio.run(run_load(url, users, max(1, turns // users)))
-            cpu = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"] - cpu_before
-            rss, peak = rss_mb(rasa_pid)
+            asyncio.run(run_load(webhook(stack), 2 * setup.workers, 11))
+            yield stack, ready
         finally:
             servers.stop(stack)
+
+
+def webhook(stack: servers.Stack) -> str:
+    return f"{stack.url}/webhooks/rest/webhook"
+
+
+def rasa_cpu(stack: servers.Stack) -> float:
+    """CPU seconds so far of the Rasa server (the stack's last process) and its workers."""
+    return load_test.cpu_seconds({"rasa": stack.processes[-1].pid})["rasa"]
+
+
+def measure(setup: Setup, concurrency: list[int], turns: int) -> Figures:
+    print(f"==> measuring: {setup.name}", file=sys.stderr)
+    with running(setup) as (stack, ready):
+        cpu_before = rasa_cpu(stack)
+        loads = {}
+        for users in concurrency:
+            loads[users] = asyncio.run(run_load(webhook(stack), users, max(1, turns // users)))
+        cpu = rasa_cpu(stack) - cpu_before
+        rss, peak = rss_mb(stack.processes[-1].pid)
     total_turns = sum(load.turns for load in loads.values())
     return Figures(setup.name, train_seconds(setup.model), ready, rss, peak, 1000 * cpu / total_turns, loads)
 
@@ -205,12 +222,7 @@ async def _one_conversation(url: str, sender: str, messages: list[str]) -> Load:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         started = time.perf_counter()
         for message in messages:
-            began = time.perf_counter()
-            async with session.post(url, json={"sender": sender, "message": message}) as response:
-                body = await response.json()
-            load.latencies.append(time.perf_counter() - began)
-            load.turns += 1
-            load.errors += not (response.status == 200 and isinstance(body, list) and body)
+            await _send(session, url, sender, message, load)
         load.seconds = time.perf_counter() - started
     return load
 
@@ -221,31 +233,20 @@ def measure_length(model: Path) -> Length:
     /session_start) does to it. PostgreSQL + Redis, one process, one patient."""
     print("==> measuring: one long conversation (PostgreSQL + Redis, 1 process)", file=sys.stderr)
     result = Length()
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, contextlib.ExitStack() as stores:
-        stack = servers.loopback_stack(model, Path(tmp))
-        stack.database_url = stores.enter_context(services.postgres()).url
-        stack.lock_store_url = stores.enter_context(services.redis()).url
-        try:
-            servers.start_actions_ready(stack)
-            servers.start_rasa_ready(stack)
-            rasa_pid = stack.processes[-1].pid
-            url = f"{stack.url}/webhooks/rest/webhook"
-            asyncio.run(run_load(url, 2, 11))  # warm-up
-            sender = f"bench-long-{uuid.uuid4().hex[:8]}"
-            steps = [(f"turns {n + 1}-{n + LENGTH_BUCKET}", LENGTH_BUCKET) for n in range(0, LONG_TURNS, LENGTH_BUCKET)]
-            turn = 0
-            for label, count in [*steps, (f"new session: its turns 1-{LENGTH_BUCKET}", LENGTH_BUCKET)]:
-                if label.startswith("new session"):
-                    asyncio.run(_one_conversation(url, sender, ["/session_start"]))
-                messages = [FAQ[(turn + i) % len(FAQ)] for i in range(count)]
-                turn += count
-                before = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"]
-                load = asyncio.run(_one_conversation(url, sender, messages))
-                cpu = load_test.cpu_seconds({"rasa": rasa_pid})["rasa"] - before
-                result.buckets.append((label, load, 1000 * cpu / max(1, load.turns)))
-            result.sessions = _sessions(stack.database_url, sender)
-        finally:
-            servers.stop(stack)
+    sender = f"bench-long-{uuid.uuid4().hex[:8]}"
+    with running(Setup("long conversation", model, shared_stores=True)) as (stack, _):
+
+        def bucket(label: str, first: int) -> None:
+            messages = [FAQ[(first + i) % len(FAQ)] for i in range(LENGTH_BUCKET)]
+            before = rasa_cpu(stack)
+            load = asyncio.run(_one_conversation(webhook(stack), sender, messages))
+            result.buckets.append((label, load, 1000 * (rasa_cpu(stack) - before) / max(1, load.turns)))
+
+        for first in range(0, LONG_TURNS, LENGTH_BUCKET):
+            bucket(f"turns {first + 1}-{first + LENGTH_BUCKET}", first)
+        asyncio.run(_one_conversation(webhook(stack), sender, ["/session_start"]))
+        bucket(f"new session: its turns 1-{LENGTH_BUCKET}", LONG_TURNS)
+        result.sessions = _sessions(stack.database_url, sender)
     return result
 
 
