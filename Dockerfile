@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every role of the clinic assistant; the argument picks the role:
-#   docker run IMAGE rasa | actions | website | staff        (see assistant/container.py)
+#   docker run IMAGE rasa | actions | website | staff        (see assistant/runtime/container.py)
 # Build: docker build -t clinic-assistant .  (TRAIN_MODEL=0 to mount a model at run time via MODEL=...)
 # Base images pinned by exact tag; pin by digest too where your registry policy asks for it.
 
@@ -49,6 +49,6 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 5005 5055 8080 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-m", "assistant.container", "health"]
-ENTRYPOINT ["python", "-m", "assistant.container"]
+    CMD ["python", "-m", "assistant.runtime.container", "health"]
+ENTRYPOINT ["python", "-m", "assistant.runtime.container"]
 CMD ["rasa"]

@@ -13,7 +13,7 @@ from actions import (  # noqa: F401  (registers the actions)
     settings,
     triage,
 )
-from assistant import dburl
+from assistant.stores import dburl
 
 # Read at start, so a bad value (or a database server that is not there) stops the server with a
 # clear message instead of failing a patient's turn. A SQLite file is made on first use.

@@ -35,7 +35,7 @@ from actions.notify import in_background, notify_staff
 from actions.request_store import BookingRequest, set_booking_status, store_booking
 from actions.settings import settings
 from actions.webhook import deliver
-from assistant.profile import WEEKDAYS, ClinicProfile
+from assistant.clinic.profile import WEEKDAYS, ClinicProfile
 
 NEW = re.compile(r"\b(new|first (time|visit)|never (been|had|visited)|not been|haven't been|nevr)\b", re.I)
 RETURNING = re.compile(

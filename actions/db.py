@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.settings import settings
-from assistant.dburl import safe_url
-from assistant.records import create_tables
+from assistant.records.tables import create_tables
+from assistant.stores.dburl import safe_url
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 
 from actions.db import insert_row
-from assistant.records import escalations
+from assistant.records.tables import escalations
 
 
 def record_escalation(sender_id: str, severity: str, flags: list[str], text: str) -> int | None:

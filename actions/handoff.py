@@ -1,7 +1,7 @@
 """Hand-off to staff: record the request, notify staff, tell the patient when
 staff are around, and pause the bot for this conversation (the Rasa server
 still answers red flags while paused, and ends the pause after a timeout:
-assistant/handoff.py)."""
+assistant/runtime/handoff.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from actions.forms import reset_form
 from actions.notify import notify_staff
 from actions.request_store import store_handoff
 from actions.settings import settings
-from assistant.profile import WEEKDAYS, ClinicProfile
+from assistant.clinic.profile import WEEKDAYS, ClinicProfile
 
 
 def staff_availability(profile: ClinicProfile, now: datetime) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from actions.db import insert_row, update_row
 from actions.settings import settings
 from actions.webhook import Delivery, Webhook, deliver
-from assistant.records import notifications
+from assistant.records.tables import notifications
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from actions.db import insert_row, update_row
-from assistant.records import BOOKING_STATUSES, bookings, change_requests, handoff_requests
+from assistant.records.tables import BOOKING_STATUSES, bookings, change_requests, handoff_requests
 
 
 @dataclass(frozen=True)

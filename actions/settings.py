@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from actions.webhook import Webhook, parse_webhook
-from assistant.profile import ClinicProfile, load_profile
+from assistant.clinic.profile import ClinicProfile, load_profile
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from typing import Any
 from sanic import Sanic
 from sqlalchemy.engine import Engine
 
-from assistant.records import bookings, escalations, handoff_requests
+from assistant.records.db import connect
+from assistant.records.tables import bookings, escalations, handoff_requests
 from assistant.staff import accounts
 from assistant.staff.app import create_app
 from assistant.staff.config import StaffConfig, config
-from assistant.staff.db import connect
 from assistant.staff.index import Indexer
 from tools.conversations import Script
 

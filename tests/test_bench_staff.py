@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rasa.shared.core.events import Event
 
-from assistant.staff.db import connect
+from assistant.records.db import connect
 from assistant.staff.index import Indexer
 from assistant.staff.queries import Filters, list_conversations
 from tools.bench_staff import load_sqlite

@@ -27,7 +27,7 @@ from actions.booking import (
 from actions.booking_time import Preferred, parse_preferred
 from actions.contact import Contact, ContactError, read_contact
 from actions.reschedule import ActionSubmitReschedule, ValidateRescheduleForm
-from assistant.profile import parse_profile
+from assistant.clinic.profile import parse_profile
 
 NEW_YORK = ZoneInfo("America/New_York")
 NOW = datetime(2026, 11, 25, 14, 30, tzinfo=NEW_YORK)  # a Wednesday afternoon

@@ -121,7 +121,7 @@ def restart_rasa(stack: servers.Stack) -> None:
     import os
     import signal
 
-    [rasa] = [p for p in stack.processes if "assistant.serve" in map(str, p.args)]
+    [rasa] = [p for p in stack.processes if "assistant.runtime.serve" in map(str, p.args)]
     os.killpg(rasa.pid, signal.SIGTERM)
     rasa.wait(timeout=30)
     stack.processes.remove(rasa)
@@ -146,7 +146,7 @@ def test_numbers_only_answer_the_options_since_the_patients_last_message() -> No
     from rasa.shared.core.events import BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from assistant.connectors import last_options
+    from assistant.channels.connectors import last_options
 
     buttons = [
         {"title": "Book", "payload": "/book"},
@@ -341,7 +341,7 @@ async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(sta
 
     import socketio
 
-    from assistant.webhook_guard import TOO_LONG, UNREADABLE
+    from assistant.runtime.webhook_guard import TOO_LONG, UNREADABLE
 
     session = "socket-" + uuid.uuid4().hex
     received: list[dict] = []
@@ -399,7 +399,7 @@ async def test_a_number_goes_through_as_text_when_the_database_is_down() -> None
 
     from sqlalchemy.exc import OperationalError
 
-    from assistant.connectors import SignedTwilioInput
+    from assistant.channels.connectors import SignedTwilioInput
 
     class DownStore:
         async def retrieve(self, sender: str) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.channels import TEMPLATE, ChannelError, render, write_credentials
+from assistant.channels.credentials import TEMPLATE, ChannelError, render, write_credentials
 
-FACEBOOK = "assistant.connectors.SignedFacebookInput"
-TWILIO = "assistant.connectors.SignedTwilioInput"
-TELEGRAM_CHANNEL = "assistant.connectors.SecretTelegramInput"
+FACEBOOK = "assistant.channels.connectors.SignedFacebookInput"
+TWILIO = "assistant.channels.connectors.SignedTwilioInput"
+TELEGRAM_CHANNEL = "assistant.channels.connectors.SecretTelegramInput"
 TELEGRAM = {
     "TELEGRAM_ACCESS_TOKEN": "123:abc",
     "TELEGRAM_BOT_NAME": "clinic_bot",

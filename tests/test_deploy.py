@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import container
+from assistant.runtime import container
 from tests.conftest import ROOT
 from tools import check_deploy, servers
 

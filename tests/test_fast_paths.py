@@ -1,10 +1,10 @@
 """The speed-ups of docs/performance.md give exactly what Rasa's own code gives, on the real model.
 
-- the graph run without dask (assistant/graph_runner.py) against Rasa's DaskGraphRunner,
+- the graph run without dask (assistant/runtime/graph_runner.py) against Rasa's DaskGraphRunner,
 - the compiled TF-IDF + logistic-regression prediction (assistant/nlu/linear_text.py) against scikit-learn,
 - the rule policy's remembered rule look-ups against Rasa's,
-- the server starting without TensorFlow (assistant/deferred_imports.py, the training graph read lazily),
-- the rule policy's dialogue states extended instead of rebuilt (assistant/past_states.py) against Rasa's,
+- the server starting without TensorFlow (assistant/runtime/deferred_imports.py, the training graph read lazily),
+- the rule policy's dialogue states extended instead of rebuilt (assistant/runtime/past_states.py) against Rasa's,
 - actions that only read the conversation run without Rasa's replayed copy, with the same events.
 """
 
@@ -31,10 +31,10 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
-from assistant.graph_runner import SequentialGraphRunner
 from assistant.nlu.linear_text import compile_pipeline
 from assistant.nlu.tfidf_intent_classifier import TfidfIntentClassifier
 from assistant.policies.session_safe_rule_policy import SessionSafeRulePolicy
+from assistant.runtime.graph_runner import SequentialGraphRunner
 from assistant.triage.safety_net import default_safety_net, nlu_examples, screening_examples
 from tools.model import ensure_model
 
@@ -185,12 +185,12 @@ def test_remembered_rule_lookups_equal_rasas(runners: tuple[Any, Any, Any]) -> N
 
 
 def test_the_server_starts_without_tensorflow(model: Path, tmp_path: Path) -> None:
-    """What assistant.serve does before the model loads, in a fresh interpreter: no TensorFlow until used."""
+    """What assistant.runtime.serve does before the model loads, in a fresh interpreter: no TensorFlow until used."""
     script = f"""
 import sys
-from assistant import deferred_imports
+from assistant.runtime import deferred_imports
 deferred_imports.install()
-from assistant import speedups
+from assistant.runtime import speedups
 speedups.install()
 import rasa.core.agent, rasa.core.run, rasa.core.processor
 from rasa.engine.loader import load_predict_graph_runner
@@ -291,11 +291,11 @@ def edge_conversations() -> list[list[Any]]:
 
 
 def test_states_extended_event_by_event_equal_rasas_rebuilt_ones() -> None:
-    """The rule policy's dialogue states (assistant/past_states.py): one tracker grows as in a turn
+    """The rule policy's dialogue states (assistant/runtime/past_states.py): one tracker grows as in a turn
     and is asked after every event; Rasa rebuilds them from a fresh tracker of the same events."""
     from rasa.shared.core.domain import Domain
 
-    from assistant import past_states
+    from assistant.runtime import past_states
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     checked = reused = 0
@@ -331,7 +331,7 @@ async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
     from rasa.core.tracker_store import InMemoryTrackerStore
     from rasa.shared.core.events import SlotSet
 
-    from assistant import speedups
+    from assistant.runtime import speedups
 
     speedups.install()
     processor = MessageProcessor(

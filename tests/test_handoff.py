@@ -19,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import reset_form
 from actions.handoff import ActionHandoffToStaff, staff_availability
-from assistant import handoff
-from assistant.profile import parse_profile
+from assistant.clinic.profile import parse_profile
+from assistant.runtime import handoff
 
 NEW_YORK = ZoneInfo("America/New_York")
 CLINIC = parse_profile(

@@ -14,7 +14,7 @@ from rasa.core.lock_store import InMemoryLockStore, LockError, RedisLockStore
 from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from assistant.lock_store import URLLockStore
+from assistant.stores.lock_store import URLLockStore
 from tests.conftest import ROOT
 from tools import services
 from tools.servers import free_port
@@ -29,7 +29,7 @@ def test_empty_url_is_rasas_in_memory_lock_store(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     monkeypatch.setenv("DATABASE_URL", "sqlite:///var/rasa.db")
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "lock_store")
-    assert config.type == "assistant.lock_store.URLLockStore"
+    assert config.type == "assistant.stores.lock_store.URLLockStore"
     assert isinstance(URLLockStore(config), InMemoryLockStore)
 
 
@@ -195,7 +195,7 @@ def test_bad_lock_store_urls_are_named_without_password(url: str, message: str) 
 
 
 def test_an_unreachable_database_stops_the_start_with_its_url_but_not_its_password() -> None:
-    from assistant.dburl import DatabaseUnreachable, check_reachable
+    from assistant.stores.dburl import DatabaseUnreachable, check_reachable
 
     with pytest.raises(DatabaseUnreachable) as error:
         check_reachable(f"postgresql://clinic:hunter2secret@127.0.0.1:{free_port()}/clinic", wait_seconds=0)
@@ -214,7 +214,7 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
     from sqlalchemy import create_engine
 
     from actions import db, settings
-    from assistant.records import create_tables, escalations
+    from assistant.records.tables import create_tables, escalations
 
     with services.postgres() as postgres:
         monkeypatch.setenv("DATABASE_URL", postgres.url)

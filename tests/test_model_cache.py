@@ -25,7 +25,7 @@ def test_inputs_are_config_domain_data_own_training_code_and_safety_net_examples
     assert files[:2] == [ROOT / "config.yml", ROOT / "domain.yml"]
     assert ROOT / "data" / "responses" / "clinic.yml" in files
     assert ROOT / "data" / "responses" / "clinic.yml.j2" in files
-    assert ROOT / "assistant" / "nlu" / "red_flag_detector.py" in files
+    assert ROOT / "assistant" / "triage" / "component.py" in files
     assert ROOT / "assistant" / "triage" / "screening_training.yml" in files
     assert all(p.is_relative_to(ROOT / "data") or p.is_relative_to(ROOT / "assistant") for p in files[2:])
 
@@ -36,4 +36,4 @@ def test_a_config_of_rasas_components_only_does_not_depend_on_our_code() -> None
     assert files[:2] == [ROOT / "bench" / "configs" / "rasa-default.yml", ROOT / "domain.yml"]
     assert all(p.is_relative_to(ROOT / "data") for p in files[2:])
     no_triage = input_files(ROOT / "bench" / "configs" / "no-triage.yml")
-    assert ROOT / "assistant" / "nlu" / "red_flag_detector.py" in no_triage
+    assert ROOT / "assistant" / "triage" / "component.py" in no_triage

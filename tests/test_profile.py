@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.profile import ClinicProfile, ProfileError, load_profile, parse_profile
+from assistant.clinic.profile import ClinicProfile, ProfileError, load_profile, parse_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 

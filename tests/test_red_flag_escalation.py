@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db, settings
 from actions.triage import ActionEscalateRedFlag
-from assistant.nlu.red_flag_detector import RED_FLAGS_KEY, RedFlagDetectorComponent
+from assistant.triage.component import RED_FLAGS_KEY, RedFlagDetectorComponent
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.profile import ProfileError, parse_profile
-from assistant.render import main as render_main
-from assistant.render import render
+from assistant.clinic.profile import ProfileError, parse_profile
+from assistant.clinic.render import main as render_main
+from assistant.clinic.render import render
 
 EMPTY = {"name": "Natural Care Chiropractic", "practitioner": "Dr. Mark Freund", "emergency_number": "911"}
 FULL = {

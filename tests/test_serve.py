@@ -1,4 +1,4 @@
-"""The launcher of the Rasa server (assistant/serve.py) and the servers' start-up checks (tools/servers.py)."""
+"""The launcher of the Rasa server (assistant/runtime/serve.py) and the servers' start-up checks (tools/servers.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.serve import rasa_argv
+from assistant.runtime.serve import rasa_argv
 from tools import servers
 
 
@@ -24,7 +24,7 @@ def test_a_token_starting_with_a_dash_reaches_rasa_as_the_token() -> None:
 
 
 def test_several_workers_need_a_shared_lock_store() -> None:
-    from assistant.serve import workers_problem
+    from assistant.runtime.serve import workers_problem
 
     assert workers_problem({}) is None
     assert workers_problem({"SANIC_WORKERS": "1"}) is None

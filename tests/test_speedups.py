@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 
-from assistant import speedups
+from assistant.runtime import speedups
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from assistant.records.db import connect
 from assistant.staff import accounts
-from assistant.staff.db import connect
 from tests.conftest import ARTEFACTS
 from tools import servers
 

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from assistant.records import bookings, escalations
-from assistant.staff import accounts, privacy
+from assistant.records import erasure
+from assistant.records.db import DatabaseError as ConsoleDatabaseError
+from assistant.records.db import connect
+from assistant.records.staff_tables import audit, conversations, events, sessions
+from assistant.records.tables import bookings, escalations
+from assistant.staff import accounts
 from assistant.staff.__main__ import main as staff_cli
-from assistant.staff.db import DatabaseError as ConsoleDatabaseError
-from assistant.staff.db import connect
-from assistant.staff.schema import audit, conversations, events, sessions
 from tests.staff_console import (
     OLD,
     PASSWORD,
@@ -417,7 +418,7 @@ async def test_analytics_counts_per_day(console: Console) -> None:
 
 
 def test_audit_log_is_append_only(console: Console) -> None:
-    from assistant.staff import audit as audit_log
+    from assistant.records import audit as audit_log
 
     audit_log.record(console.engine, "sam", "login")
     with pytest.raises((IntegrityError, OperationalError, DatabaseError)), console.engine.begin() as connection:
@@ -445,11 +446,11 @@ async def test_admin_erases_a_conversation_with_its_records(console: Console) ->
 
 
 def test_patient_erase_is_scoped_to_website_sessions(console: Console) -> None:
-    with pytest.raises(privacy.EraseRefused):
-        privacy.erase_own(console.engine, console.ids["flag"])  # a Telegram conversation
-    with pytest.raises(privacy.EraseRefused):
-        privacy.erase_own(console.engine, "+15550102345")
-    assert privacy.erase_own(console.engine, console.ids["faq"]) > 0
+    with pytest.raises(erasure.EraseRefused):
+        erasure.erase_own(console.engine, console.ids["flag"])  # a Telegram conversation
+    with pytest.raises(erasure.EraseRefused):
+        erasure.erase_own(console.engine, "+15550102345")
+    assert erasure.erase_own(console.engine, console.ids["faq"]) > 0
     with console.engine.connect() as connection:
         assert connection.execute(select(events).where(events.c.sender_id == console.ids["faq"])).first() is None
     assert ("patient", "erase", console.ids["faq"]) in audit_actions(console)
@@ -459,7 +460,7 @@ def test_retention_purge_deletes_only_old_conversations(console: Console) -> Non
     recent = "7" * 32
     Script(recent, time.time() - 3600).say("hello", "greet").store(console.engine)
     console.index()
-    removed, deleted = privacy.purge(console.engine, 1)
+    removed, deleted = erasure.purge(console.engine, 1)
     assert removed == 5 and deleted > 20
     with console.engine.connect() as connection:
         left = set(connection.execute(select(events.c.sender_id).distinct()).scalars())
@@ -469,7 +470,7 @@ def test_retention_purge_deletes_only_old_conversations(console: Console) -> Non
             assert connection.execute(select(table)).first() is None
     assert ("system", "purge", None) in audit_actions(console)
     with pytest.raises(ValueError):
-        privacy.purge(console.engine, 0)
+        erasure.purge(console.engine, 0)
 
 
 def test_cli_purge_and_users(console: Console, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
@@ -577,7 +578,7 @@ async def rasa_stub() -> Iterator[dict]:
 
 
 async def test_reply_and_resume_go_through_the_rasa_api(console: Console, rasa_stub: dict) -> None:
-    from assistant.records import handoff_requests
+    from assistant.records.tables import handoff_requests
     from assistant.staff.rasa_client import RasaClient
 
     console.app.ctx.rasa = RasaClient(rasa_stub["url"], "the-token")
@@ -663,7 +664,7 @@ async def test_database_lost_mid_run_is_a_clear_503_and_service_resumes(tmp_path
 
 
 async def test_a_timed_out_hand_off_can_be_taken_off_the_list(console: Console) -> None:
-    from assistant.records import handoff_requests
+    from assistant.records.tables import handoff_requests
 
     Script(console.ids["handoff"], OLD + 500).resume().store(console.engine)  # the pause ended by itself
     console.index()

@@ -1,7 +1,7 @@
 """The tracker store writes exactly the rows Rasa's SQLTrackerStore writes, with fewer queries.
 
 Every turn reads the conversation and saves it; the store skips Rasa's count
-query for trackers it read itself (assistant/tracker_store.py). These tests
+query for trackers it read itself (assistant/stores/tracker_store.py). These tests
 compare rows with Rasa's own store on a second database and cover the cases
 where counting and remembering could differ.
 """
@@ -23,9 +23,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant import pg_events
-from assistant.tracker_store import URLSQLTrackerStore, _row
-from assistant.turn_gate import TurnGate
+from assistant.runtime.turn_gate import TurnGate
+from assistant.stores import pg_events
+from assistant.stores.tracker_store import URLSQLTrackerStore, _row
 from tools import services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,7 +250,7 @@ def test_on_postgresql_other_turns_compute_while_one_waits_for_the_database(
 def test_on_postgresql_a_database_that_is_down_raises_sqlalchemys_error_and_is_used_again_when_back(
     domain: Domain, postgres: services.PostgresServer
 ) -> None:
-    """assistant/unavailable.py answers SQLAlchemy's errors with the "service unavailable" reply."""
+    """assistant/runtime/unavailable.py answers SQLAlchemy's errors with the "service unavailable" reply."""
     store = URLSQLTrackerStore(domain=domain, host=postgres.url)
 
     async def scenario() -> int:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.triage import detect
-from assistant.triage.detector import MAX_CHARS, Lexicon, default_detector
+from assistant.triage.detector import MAX_CHARS, Lexicon, default_detector, detect
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import SafetyNet, screening_examples
 

@@ -1,4 +1,4 @@
-"""The turn gate (assistant/turn_gate.py): one turn computes at a time, in arrival order, a turn back
+"""The turn gate (assistant/runtime/turn_gate.py): one turn computes at a time, in arrival order, a turn back
 from outside goes first, and a slow outside call never holds the others up for long."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import ClassVar
 import pytest
 import requests
 
-from assistant.turn_gate import TurnGate
+from assistant.runtime.turn_gate import TurnGate
 from tests.conftest import JsonStub, clinic_stack
 from tools import servers
 

@@ -82,7 +82,7 @@ class Load:
 class Setup:
     name: str
     model: Path
-    stock: bool = False  # plain `rasa run` instead of assistant.serve
+    stock: bool = False  # plain `rasa run` instead of assistant.runtime.serve
     shared_stores: bool = False  # PostgreSQL + Redis instead of SQLite + in-process locks
     workers: int = 1
 

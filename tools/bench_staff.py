@@ -46,11 +46,11 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from assistant import records  # noqa: E402
+from assistant.records import tables  # noqa: E402
+from assistant.records.db import connect  # noqa: E402
+from assistant.records.staff_tables import conversations as summaries  # noqa: E402
 from assistant.staff import accounts  # noqa: E402
-from assistant.staff.db import connect  # noqa: E402
 from assistant.staff.index import Indexer  # noqa: E402
-from assistant.staff.schema import conversations as summaries  # noqa: E402
 from tools import servers, services  # noqa: E402
 from tools.conversations import EVENT_COLUMNS, GENERATOR_VERSION, VOCABULARY, Batch, generate  # noqa: E402
 
@@ -61,7 +61,7 @@ TARGET_MS = 200.0
 USER, PASSWORD = "bench", "a long benchmark password"
 TOTAL = re.compile(r"<p>([\d,]+) conversations? ·")
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
-RECORD_TABLES = [records.metadata.tables[table.name] for table in records.PER_CONVERSATION]
+RECORD_TABLES = [tables.metadata.tables[table.name] for table in tables.PER_CONVERSATION]
 
 
 # --- the generated database ---------------------------------------------------------------------
@@ -104,7 +104,7 @@ def timed_batches(load: Load, conversations: int, events: int, seed: int) -> Ite
 
 def create_rasa_events_table(url: str) -> None:
     """Rasa's `events` table made by Rasa itself (SQLTrackerStore, with its sequence on PostgreSQL)."""
-    from assistant.tracker_store import URLSQLTrackerStore
+    from assistant.stores.tracker_store import URLSQLTrackerStore
 
     with warnings.catch_warnings():  # Rasa's own SQLAlchemy deprecations
         warnings.simplefilter("ignore")
@@ -114,9 +114,9 @@ def create_rasa_events_table(url: str) -> None:
 def insert_records(engine: Engine, batch: Batch) -> None:
     with engine.begin() as connection:
         for table, rows in (
-            (records.escalations, batch.escalations),
-            (records.bookings, batch.bookings),
-            (records.handoff_requests, batch.handoffs),
+            (tables.escalations, batch.escalations),
+            (tables.bookings, batch.bookings),
+            (tables.handoff_requests, batch.handoffs),
         ):
             if rows:
                 connection.execute(table.insert(), rows)
@@ -133,7 +133,7 @@ def load_sqlite(path: Path, conversations: int, events: int, seed: int, end: flo
     url = f"sqlite:///{path}"
     create_rasa_events_table(url)
     engine = create_engine(url, future=True)
-    records.metadata.create_all(engine, tables=RECORD_TABLES)
+    tables.metadata.create_all(engine, tables=RECORD_TABLES)
     load = Load(end=end)
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -180,7 +180,7 @@ def load_postgres(url: str, conversations: int, events: int, seed: int, end: flo
     """The same data as the SQLite file, with COPY."""
     create_rasa_events_table(url)
     engine = create_engine(url, future=True)
-    records.metadata.create_all(engine, tables=RECORD_TABLES)
+    tables.metadata.create_all(engine, tables=RECORD_TABLES)
     load = Load(end=end)
     raw = engine.raw_connection()
     try:

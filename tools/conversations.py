@@ -29,7 +29,7 @@ from rasa.shared.core.events import (
 )
 from sqlalchemy.engine import Engine
 
-from assistant.staff.schema import events as events_table
+from assistant.records.staff_tables import events as events_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.db import engine  # noqa: E402
-from assistant.records import handoff_requests  # noqa: E402
+from assistant.records.tables import handoff_requests  # noqa: E402
 from assistant.staff.config import config  # noqa: E402
 from assistant.staff.rasa_client import RasaClient, RasaError  # noqa: E402
 

@@ -1,7 +1,7 @@
 """`make load`: a bounded load test on loopback, then an integrity check of the tracker store.
 
 Stack: throwaway PostgreSQL (tracker store, booking requests) and Redis (lock store) from
-tools/services.py, one action server and two Rasa servers (assistant.serve) sharing them, all on
+tools/services.py, one action server and two Rasa servers (assistant.runtime.serve) sharing them, all on
 127.0.0.1. Simulated patients, each in their own conversation, follow scripts of three kinds:
 FAQ questions taken from the training data (70%), the full booking conversation
 (`booking_turns`, which the end-to-end tests follow too) under a unique name (20%), and an
@@ -559,7 +559,7 @@ class Resources:
         calls = {name: n for name, n in calls.items() if n > 0 and name != "info"}
         per_turn = {name: round(n / turns, 3) for name, n in sorted(calls.items())} if turns else {}
         # An uncontended turn runs two lock scripts (take a ticket, give it back); each 50 ms
-        # poll while another turn of the conversation runs adds one. See assistant/lock_store.py.
+        # poll while another turn of the conversation runs adds one. See assistant/stores/lock_store.py.
         waits = max(0.0, calls.get("evalsha", 0) + calls.get("eval", 0) - 2 * turns)
         return Resources(cpu, per_turn, waits)
 
@@ -611,7 +611,7 @@ def report(
     lines = [
         f"# Load test ({setup['date']}, {setup['cores']} cores)",
         "",
-        f"Two Rasa servers (assistant.serve), one action server, PostgreSQL {setup['postgres']} and "
+        f"Two Rasa servers (assistant.runtime.serve), one action server, PostgreSQL {setup['postgres']} and "
         f"Redis {setup['redis']} on loopback; every turn to the other Rasa server than the last. "
         f"{run.stage_seconds:.0f} s per stage, think time {THINK_SECONDS[0]}-{THINK_SECONDS[1]} s, "
         f"seed {setup['seed']}, timeout {REQUEST_TIMEOUT:.0f} s.",

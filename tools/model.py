@@ -21,7 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant import render  # noqa: E402
+from assistant.clinic import render  # noqa: E402
 
 MODELS = ROOT / "models"
 
@@ -40,8 +40,11 @@ def input_files(config: Path) -> list[Path]:
         return [config, ROOT / "domain.yml", *data]
     # What training runs of our own: a change to it changes what the model holds.
     code = sorted([*(ROOT / "assistant" / "nlu").glob("*.py"), *(ROOT / "assistant" / "policies").glob("*.py")])
-    safety_net = [ROOT / "assistant" / "triage" / name for name in ("safety_net.py", "screening_training.yml")]
-    return [config, ROOT / "domain.yml", *data, *code, *safety_net]
+    triage = [
+        ROOT / "assistant" / "triage" / name
+        for name in ("component.py", "safety_net.py", "severity.py", "screening_training.yml")
+    ]
+    return [config, ROOT / "domain.yml", *data, *code, *triage]
 
 
 def fingerprint(files: Iterable[Path], base: Path = ROOT) -> str:

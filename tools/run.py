@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.dburl import safe_url  # noqa: E402
+from assistant.stores.dburl import safe_url  # noqa: E402
 from tools import servers  # noqa: E402
 from tools.model import ensure_model  # noqa: E402
 
@@ -44,8 +44,8 @@ def banner(stack: servers.Stack, ready_s: float, staff_users: int) -> str:
 
 
 def staff_accounts(stack: servers.Stack) -> int:
+    from assistant.records.db import connect
     from assistant.staff.accounts import list_users
-    from assistant.staff.db import connect
 
     return len(list_users(connect(stack.database_url)))
 

@@ -27,7 +27,7 @@ VAR = ROOT / "var"
 BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(ROOT))
-from assistant import channels  # noqa: E402
+from assistant.channels import credentials  # noqa: E402
 
 
 class ServerError(RuntimeError):
@@ -86,7 +86,7 @@ class Stack:
     database_url: str
     log_dir: Path
     interface: str = "127.0.0.1"
-    # Plain `rasa run` (no assistant.speedups): the benchmark's stock baseline.
+    # Plain `rasa run` (no assistant.runtime.speedups): the benchmark's stock baseline.
     stock_server: bool = False
     token_file: Path | None = None  # where a generated token is kept (None: from RASA_TOKEN)
     lock_store_url: str = ""  # empty: in-memory locks (one Rasa process); redis://... to share conversations
@@ -199,16 +199,16 @@ def start_actions(stack: Stack) -> subprocess.Popen:
 
 def start_rasa(stack: Stack) -> subprocess.Popen:
     # Beside the logs: var/credentials.yml for `make run`, the test's own folder for tests.
-    credentials = stack.log_dir.parent / "credentials.yml"
+    credentials_file = stack.log_dir.parent / "credentials.yml"
     try:
-        stack.channels = channels.write_credentials(credentials, stack.env())
-    except channels.ChannelError as exc:
+        stack.channels = credentials.write_credentials(credentials_file, stack.env())
+    except credentials.ChannelError as exc:
         raise ServerError(str(exc)) from None
     if stack.stock_server:
         # The token is on the command line here, as stock Rasa takes it; benchmark only.
         launcher = [str(BIN / "rasa"), "run", "--enable-api", f"--auth-token={stack.token}"]
     else:
-        launcher = [str(BIN / "python"), "-m", "assistant.serve"]
+        launcher = [str(BIN / "python"), "-m", "assistant.runtime.serve"]
     return _spawn(
         stack,
         "rasa",
@@ -223,7 +223,7 @@ def start_rasa(stack: Stack) -> subprocess.Popen:
             "--endpoints",
             "endpoints.yml",
             "--credentials",
-            str(credentials),
+            str(credentials_file),
         ],
     )
 

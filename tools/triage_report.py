@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.triage import detect  # noqa: E402
+from assistant.triage.detector import detect  # noqa: E402
 
 LONG_MESSAGE = ("I have had sciatica in my right leg for six weeks and my GP suggested acupuncture. " * 25)[:2000]
 

@@ -51,7 +51,7 @@ def form_questions(domain_file: Path) -> dict[str, str]:
 
 
 def main() -> int:
-    from assistant import render
+    from assistant.clinic import render
 
     if render.main([]) != 0:
         return 2

@@ -17,9 +17,10 @@ import getpass
 import os
 import sys
 
-from assistant.staff import accounts, privacy
+from assistant.records import erasure
+from assistant.records.db import DatabaseError, connect
+from assistant.staff import accounts
 from assistant.staff.config import ConfigError, config
-from assistant.staff.db import DatabaseError, connect
 from assistant.staff.index import Indexer
 
 
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "retention":
             if args.older_than < 1:
                 raise accounts.AccountError("--older-than needs a number of days, 1 or more")
-            conversations, events = privacy.purge(engine, args.older_than, "cli")
+            conversations, events = erasure.purge(engine, args.older_than, "cli")
             print(f"deleted {conversations} conversations ({events} events) older than {args.older_than} days")
         elif args.command == "index":
             read = Indexer(engine, settings.low_confidence).refresh()

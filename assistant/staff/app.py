@@ -14,9 +14,10 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.staff import accounts, privacy
+from assistant.records import erasure
+from assistant.records.db import connect, in_thread
+from assistant.staff import accounts
 from assistant.staff.config import ROOT, StaffConfig, config
-from assistant.staff.db import connect, in_thread
 from assistant.staff.index import Indexer
 from assistant.staff.rasa_client import RasaClient
 from assistant.staff.views import admin, analytics, auth, conversations, export, handoff, home
@@ -124,7 +125,7 @@ async def purge_daily(app: Sanic) -> None:
     while True:
         try:
             started = time.monotonic()
-            removed, events = await in_thread(privacy.purge, app.ctx.engine, days)
+            removed, events = await in_thread(erasure.purge, app.ctx.engine, days)
             logger.info(
                 "retention: %d conversations (%d events) older than %d days deleted in %.1f s",
                 removed,

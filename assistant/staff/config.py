@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.profile import ClinicProfile, load_profile
+from assistant.clinic.profile import ClinicProfile, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from assistant.records import SEVERITIES, bookings, escalations, handoff_requests
-from assistant.staff.schema import conversations, events, index_state
+from assistant.records.staff_tables import conversations, events, index_state
+from assistant.records.tables import bookings, escalations, handoff_requests
+from assistant.triage.severity import rank
 
 SETTLE_SECONDS = 30.0
 BATCH = 5000  # events per step
@@ -65,11 +66,6 @@ class Summary:
             "preview": self.messages[-1] if self.messages else "",
             "search_text": "\n".join(self.messages),
         }
-
-
-def _rank(severity: str | None) -> int:
-    """0 for the most severe; unknown or none after every known severity."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def summarise(sender_id: str, rows: Iterable[Any], low_confidence: float) -> Summary | None:
@@ -223,7 +219,7 @@ class Indexer:
         for sender_id, level in connection.execute(
             select(escalations.c.sender_id, escalations.c.severity).where(escalations.c.sender_id.in_(senders))
         ):
-            if _rank(level) < _rank(severity.get(sender_id)):
+            if rank(level) < rank(severity.get(sender_id)):
                 severity[sender_id] = level
         booked = set(
             connection.execute(select(bookings.c.sender_id).where(bookings.c.sender_id.in_(senders))).scalars()

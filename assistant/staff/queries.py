@@ -15,9 +15,9 @@ from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from assistant.records import bookings, change_requests, escalations, handoff_requests
+from assistant.records.staff_tables import conversations, events
+from assistant.records.tables import bookings, change_requests, escalations, handoff_requests
 from assistant.staff.redact import CONTACT_SLOTS, NAME_SLOTS, Redactor
-from assistant.staff.schema import conversations, events
 
 PAGE_SIZE = 25
 WORD = re.compile(r"[^\W_]+")

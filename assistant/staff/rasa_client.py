@@ -12,7 +12,7 @@ import aiohttp
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from assistant.records import handoff_requests
+from assistant.records.tables import handoff_requests
 
 MAX_REPLY = 2000
 

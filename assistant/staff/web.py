@@ -15,9 +15,9 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.staff import audit
+from assistant.records import audit
+from assistant.records.db import in_thread
 from assistant.staff.accounts import Session, same_token
-from assistant.staff.db import in_thread
 from assistant.staff.queries import local_time
 
 HERE = Path(__file__).resolve().parent

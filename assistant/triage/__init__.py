@@ -1,5 +1,3 @@
-"""Red-flag triage: the detector (pure Python + spaCy) and its lexicon."""
-
-from assistant.triage.detector import Finding, RedFlagDetector, Triage, detect
-
-__all__ = ["Finding", "RedFlagDetector", "Triage", "detect"]
+"""Red-flag triage: the detector (pure Python + spaCy), its lexicon, the learned safety net and the
+NLU component that runs them in Rasa's pipeline. Depends on `assistant.nlu` (the linear text
+model), never the other way round; `severity` is importable without spaCy."""

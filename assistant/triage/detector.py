@@ -31,7 +31,8 @@ from spacy.tokens import Doc, Span, Token
 from spacy.vocab import Vocab
 
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
-from assistant.triage.safety_net import SEVERITIES, SafetyNet, default_safety_net
+from assistant.triage.safety_net import SafetyNet, default_safety_net
+from assistant.triage.severity import SEVERITIES
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document

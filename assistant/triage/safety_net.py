@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
 from assistant.nlu.linear_text import compile_pipeline
-from assistant.records import SEVERITIES
+from assistant.triage.severity import SEVERITIES
 
 TRAINING_PATH = Path(__file__).with_name("screening_training.yml")
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"

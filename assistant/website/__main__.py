@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from assistant.profile import load_profile
+from assistant.clinic.profile import load_profile
 from assistant.website.app import WebsiteConfig, create_app
 
 

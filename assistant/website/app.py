@@ -23,9 +23,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.profile import ClinicProfile, load_profile
-from assistant.staff import accounts, privacy
-from assistant.staff.db import DatabaseError, connect, in_thread
+from assistant.clinic.profile import ClinicProfile, load_profile
+from assistant.records import attempts, erasure
+from assistant.records.db import DatabaseError, connect, in_thread
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def limited(engine: Engine, address: str) -> bool:
     Counted in the database, so every website process counts the same, and nothing grows in memory."""
     key, now = f"erase:{address[:200]}", time.time()
     with engine.begin() as connection:
-        return bool(accounts.locked_for(connection, key, now)) or accounts.count_attempt(
+        return bool(attempts.locked_for(connection, key, now)) or attempts.count_attempt(
             connection, key, ERASE_LIMIT + 1, 60, now
         )
 
@@ -100,8 +100,8 @@ def privacy_blueprint(config: WebsiteConfig) -> Blueprint:
                 session_id = ""
             if not isinstance(session_id, str) or not session_id:
                 return response.json({"error": 'Send {"session_id": "..."} as JSON.'}, status=400, headers=CORS)
-            deleted = await in_thread(privacy.erase_own, engines[0], session_id, address)
-        except privacy.EraseRefused as exc:
+            deleted = await in_thread(erasure.erase_own, engines[0], session_id, address)
+        except erasure.EraseRefused as exc:
             return response.json({"error": str(exc)}, status=403, headers=CORS)
         except (DatabaseError, SQLAlchemyError) as exc:
             logger.error("erasing a conversation failed: %s", exc)

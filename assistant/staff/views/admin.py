@@ -7,8 +7,9 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.staff import accounts, audit
-from assistant.staff.db import in_thread
+from assistant.records import audit
+from assistant.records.db import in_thread
+from assistant.staff import accounts
 from assistant.staff.web import render, signed_in
 
 bp = Blueprint("admin")

@@ -10,8 +10,8 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.records.db import in_thread
 from assistant.staff import queries
-from assistant.staff.db import in_thread
 from assistant.staff.web import render, signed_in, zone
 
 bp = Blueprint("analytics")

@@ -9,8 +9,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.records.db import in_thread
 from assistant.staff import accounts
-from assistant.staff.db import in_thread
 from assistant.staff.web import LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, record, render, signed_in
 
 bp = Blueprint("auth")

@@ -11,10 +11,11 @@ from sanic.response import HTTPResponse
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
-from assistant.staff import privacy, queries
-from assistant.staff.db import in_thread
+from assistant.records import erasure
+from assistant.records.db import in_thread
+from assistant.records.staff_tables import conversations
+from assistant.staff import queries
 from assistant.staff.redact import Redactor, no_redaction
-from assistant.staff.schema import conversations
 from assistant.staff.web import back, client_ip, record, refuse, render, signed_in, zone
 
 bp = Blueprint("conversations")
@@ -124,5 +125,5 @@ async def erase(request: Request, sender_id: str) -> HTTPResponse:
     if request.form.get("confirm") != sender_id:
         return refuse(request, 400, "To erase, type the conversation id exactly as shown.")
     session = request.ctx.session
-    deleted = await in_thread(privacy.erase, request.app.ctx.engine, sender_id, session.user.name, client_ip(request))
+    deleted = await in_thread(erasure.erase, request.app.ctx.engine, sender_id, session.user.name, client_ip(request))
     return response.redirect("/conversations?notice=" + f"Conversation erased ({deleted} events).", status=303)

@@ -14,8 +14,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
 
+from assistant.records.db import in_thread
 from assistant.staff import queries
-from assistant.staff.db import in_thread
 from assistant.staff.redact import no_redaction
 from assistant.staff.web import record, refuse, signed_in, zone
 

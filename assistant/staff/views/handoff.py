@@ -11,9 +11,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from assistant.records import handoff_requests
+from assistant.records.db import in_thread
+from assistant.records.tables import handoff_requests
 from assistant.staff import queries
-from assistant.staff.db import in_thread
 from assistant.staff.rasa_client import RasaError
 from assistant.staff.redact import Redactor
 from assistant.staff.web import back, record, refuse, render, signed_in

@@ -11,9 +11,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from assistant.records import BOOKING_STATUSES, CHANGE_STATUSES, bookings, change_requests, escalations
+from assistant.records.db import in_thread
+from assistant.records.tables import BOOKING_STATUSES, CHANGE_STATUSES, bookings, change_requests, escalations
 from assistant.staff import queries
-from assistant.staff.db import in_thread
 from assistant.staff.redact import Redactor
 from assistant.staff.web import back, record, refuse, render, signed_in
 

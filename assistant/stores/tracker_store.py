@@ -17,7 +17,7 @@ On PostgreSQL each statement is its own transaction (autocommit): a turn's
 read and its insert are single statements, and the conversation's lock
 serialises turns, so Rasa's BEGIN/ROLLBACK/COMMIT around them were four of a
 turn's six waits for the database. The read and the insert are awaited
-(assistant/pg_events.py), so the process computes another turn meanwhile; the
+(assistant/stores/pg_events.py), so the process computes another turn meanwhile; the
 rest (tables, Rasa's count query, listing conversations) stays on
 SQLAlchemy. On SQLite the database uses write-ahead
 logging (commits cost one sync instead of several, and the staff console can
@@ -47,8 +47,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from assistant import pg_events
-from assistant.dburl import DatabaseUnreachable, check_reachable, safe_url
+from assistant.stores import pg_events
+from assistant.stores.dburl import DatabaseUnreachable, check_reachable, safe_url
 
 logger = logging.getLogger(__name__)
 

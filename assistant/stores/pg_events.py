@@ -2,12 +2,12 @@
 
 With psycopg2 the Rasa process stands idle while PostgreSQL answers a turn's
 read and its insert (about a millisecond per turn), and a process computes one
-turn at a time (assistant/turn_gate.py). Awaited, another patient's turn
+turn at a time (assistant/runtime/turn_gate.py). Awaited, another patient's turn
 computes meanwhile (measured in docs/performance.md, "Third pass"). The
 statements are the synchronous path's (SQLAlchemy writes both from Rasa's
 table), prepared once per connection. Errors reach callers as SQLAlchemy's
 OperationalError, the type the rest of the store raises, so a database that
-is down is answered as before (assistant/unavailable.py).
+is down is answered as before (assistant/runtime/unavailable.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
-from assistant.turn_gate import GATE
+from assistant.runtime.turn_gate import GATE
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
-from assistant.records import PER_CONVERSATION
-from assistant.staff import audit
-from assistant.staff.schema import conversations, events
+from assistant.records import audit
+from assistant.records.staff_tables import conversations, events
+from assistant.records.tables import PER_CONVERSATION
 
 # The website widget's conversation ids (random hex, see widget.js newId): the patient endpoint
 # only erases such ids, so a Telegram chat id or a phone number cannot be erased by a stranger.

@@ -12,7 +12,7 @@ message works as soon as the database is back. The same for the lock store
 The action server:
 Rasa logs a failed custom action and carries on with its events lost: a
 patient who asked to book, to move an appointment or to talk to staff got
-no reply at all. Installed by `assistant.serve`, this makes those actions
+no reply at all. Installed by `assistant.runtime.serve`, this makes those actions
 answer from the Rasa server itself with `utter_requests_unavailable` (sorry,
 can't take requests right now, the clinic's phone number, the emergency
 advice) and end any form in progress, so the next message starts afresh.

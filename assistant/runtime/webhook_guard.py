@@ -3,10 +3,10 @@
 Rasa's own channels assume well-formed provider requests: an empty body or a
 JSON list on the REST channel, or a Messenger call that is not a page event,
 end in an exception and "500 Internal Server Error". Installed by
-`assistant.serve`, a request middleware checks what each channel needs before
+`assistant.runtime.serve`, a request middleware checks what each channel needs before
 its handler runs: the size (providers cap messages far below the limit), that
 a JSON body is a UTF-8 JSON object, and the fields the channel reads. Signature
-checks stay in the channels (assistant/connectors.py), which run afterwards.
+checks stay in the channels (assistant/channels/connectors.py), which run afterwards.
 
 The website widget's socket.io channel has no HTTP answer to give: a message
 event Rasa cannot read raised in its handler (logged, the patient saw

@@ -13,7 +13,7 @@ one. A turn keeps it for up to 50 ms while it waits for those (a local
 action server answers in a few), then releases it, so a slow action server
 or messaging API never holds up other patients' turns for longer. A turn
 waiting for PostgreSQL (a millisecond) releases it at once and, after its
-read, comes back first too (assistant/pg_events.py). It is taken after
+read, comes back first too (assistant/stores/pg_events.py). It is taken after
 the conversation's lock (inside `MessageProcessor.handle_message`), so a
 turn never waits for the gate while holding up one that has it. Per process:
 each Rasa process or Sanic worker has its own.

@@ -21,7 +21,7 @@ from sqlalchemy import (
     event,
 )
 
-from assistant.records import metadata
+from assistant.records.tables import metadata
 
 users = Table(
     "staff_users",

@@ -15,9 +15,9 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from assistant.profile import ClinicProfile, ProfileError, load_profile
+from assistant.clinic.profile import ClinicProfile, ProfileError, load_profile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "data" / "responses" / "clinic.yml.j2"
 OUTPUT = ROOT / "data" / "responses" / "clinic.yml"
 

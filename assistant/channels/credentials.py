@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "credentials.yml"
+TEMPLATE = Path(__file__).resolve().parents[2] / "credentials.yml"
 VARIABLE = re.compile(r"\$\{(\w+)\}")
 
 

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from assistant.staff.schema import audit
+from assistant.records.staff_tables import audit
 
 ACTIONS = (
     "login",

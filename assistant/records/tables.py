@@ -12,15 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 metadata = MetaData()
-# Red-flag severities, most severe first: what the detector reports and `escalations.severity` holds.
-SEVERITIES = ("emergency", "urgent")
 
 escalations = Table(
     "escalations",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("sender_id", String(255), nullable=False, index=True),
-    Column("severity", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),  # assistant.triage.severity.SEVERITIES
     Column("flags", Text, nullable=False),  # JSON list of flag ids
     Column("message", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),

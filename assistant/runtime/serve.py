@@ -3,13 +3,13 @@
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
 instead, so it never appears in the process list. It also installs the
-measured speed-ups (assistant/deferred_imports.py, assistant/speedups.py), the
-turn gate (assistant/turn_gate.py), the hand-off rules for paused
-conversations (assistant/handoff.py), the answers for when a service behind
-the assistant is down (assistant/unavailable.py) and the checks that turn
-malformed requests into clear 4xx answers (assistant/webhook_guard.py).
+measured speed-ups (assistant/runtime/deferred_imports.py, assistant/runtime/speedups.py), the
+turn gate (assistant/runtime/turn_gate.py), the hand-off rules for paused
+conversations (assistant/runtime/handoff.py), the answers for when a service behind
+the assistant is down (assistant/runtime/unavailable.py) and the checks that turn
+malformed requests into clear 4xx answers (assistant/runtime/webhook_guard.py).
 
-    RASA_TOKEN=... python -m assistant.serve --model models/x.tar.gz --port 5005 ...
+    RASA_TOKEN=... python -m assistant.runtime.serve --model models/x.tar.gz --port 5005 ...
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ def main() -> None:
     problem = workers_problem(dict(os.environ))
     if problem:
         sys.exit(f"error: {problem}")
-    from assistant import deferred_imports
+    from assistant.runtime import deferred_imports
 
     deferred_imports.install()  # before anything imports Rasa
     from rasa.__main__ import main as rasa_main
 
-    from assistant import handoff, speedups, turn_gate, unavailable, webhook_guard
+    from assistant.runtime import handoff, speedups, turn_gate, unavailable, webhook_guard
 
     speedups.install()
     turn_gate.install()

@@ -1,4 +1,4 @@
-"""Measured fixes for hot spots inside Rasa 3.6, installed by `assistant.serve`.
+"""Measured fixes for hot spots inside Rasa 3.6, installed by `assistant.runtime.serve`.
 
 Each replaces repeated work with work done once, and falls back to Rasa's own
 code whenever the fast path does not apply, so behaviour (results, errors,
@@ -14,13 +14,13 @@ messages) is unchanged. Figures: docs/performance.md.
    event against its own event type's part of the schema only (`event_dispatch`);
    a response that fails goes through Rasa's original check, which raises its
    usual error.
-3. The model's graph runs without dask (assistant/graph_runner.py).
+3. The model's graph runs without dask (assistant/runtime/graph_runner.py).
 4. Loading a model, Rasa rebuilds its training graph from the model's JSON,
    which imports every training component's module, DIET's and TED's
    included, and with them TensorFlow (6 s and ~250 MB). Serving never uses
    the training graph, so it is rebuilt only if something reads it.
 5. The rule policy's dialogue states are extended within a turn instead of
-   rebuilt for every prediction (assistant/past_states.py).
+   rebuilt for every prediction (assistant/runtime/past_states.py).
 6. Every message, Rasa checks whether the model's domain is empty by building
    an empty domain and comparing both as dicts; a domain does not change once
    loaded, so each one's answer is kept.
@@ -37,7 +37,7 @@ messages) is unchanged. Figures: docs/performance.md.
    collection walks only what turns create. (A model swapped in later through
    the HTTP API is not frozen; the one it replaces stays in memory.)
 Not here because it must happen before Rasa is imported: TensorFlow is only
-imported when used (assistant/deferred_imports.py, called by assistant.serve).
+imported when used (assistant/runtime/deferred_imports.py, called by assistant.runtime.serve).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant import past_states
+from assistant.runtime import past_states
 
 if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
@@ -141,7 +141,7 @@ def _compile_action_response_schema() -> None:
 def _run_graph_without_dask() -> None:
     import rasa.core.processor
 
-    from assistant.graph_runner import SequentialGraphRunner
+    from assistant.runtime.graph_runner import SequentialGraphRunner
 
     # MessageProcessor._load_model looks the runner class up in its module.
     rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]

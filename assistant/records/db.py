@@ -1,4 +1,5 @@
-"""The staff console's database connection (DATABASE_URL, shared with Rasa's tracker store)."""
+"""A connection to the clinic's database (DATABASE_URL, shared with Rasa's tracker store) for the staff
+console and the website app, with every clinic and staff table in place."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from assistant.dburl import safe_url
-from assistant.records import create_tables
-from assistant.staff import schema  # noqa: F401  (registers the staff tables on `metadata`)
+from assistant.records import staff_tables  # noqa: F401  (registers the staff tables on `metadata`)
+from assistant.records.tables import create_tables
+from assistant.stores.dburl import safe_url
 
 T = TypeVar("T")
 

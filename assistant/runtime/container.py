@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Writable by the image's non-root user (the code under /app is not).
 RUNTIME = Path(os.environ.get("RUNTIME_DIR") or Path(tempfile.gettempdir()) / "clinic")
 # Inside a container the container network is the boundary; the compose file decides what is published.
@@ -68,17 +68,17 @@ def command(role: str) -> list[str]:
     """The server process for a role (the container's main process after exec)."""
     python = sys.executable
     if role == "rasa":
-        from assistant import channels
+        from assistant.channels import credentials
 
-        credentials = RUNTIME / "credentials.yml"
+        credentials_file = RUNTIME / "credentials.yml"
         try:
-            channels.write_credentials(credentials)
-        except channels.ChannelError as exc:
+            credentials.write_credentials(credentials_file)
+        except credentials.ChannelError as exc:
             raise ContainerError(str(exc)) from None
         return [
-            python, "-m", "assistant.serve", "--model", str(model()), "--port", str(port(role)),
+            python, "-m", "assistant.runtime.serve", "--model", str(model()), "--port", str(port(role)),
             "--interface", ALL_INTERFACES, "--endpoints", str(ROOT / "endpoints.yml"),
-            "--credentials", str(credentials),
+            "--credentials", str(credentials_file),
         ]  # fmt: skip
     if role == "actions":
         return [str(Path(python).parent / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port(role))]
