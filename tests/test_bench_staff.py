@@ -16,8 +16,9 @@ from rasa.shared.core.events import Event
 from assistant.records.db import connect
 from assistant.staff.index import Indexer
 from assistant.staff.queries import Filters, list_conversations
+from assistant.stores.events import COLUMNS, event_row
 from tools.bench_staff import load_sqlite
-from tools.conversations import EVENT_COLUMNS, MIN_EVENTS, event_rows, generate, intents
+from tools.conversations import MIN_EVENTS, generate, intents
 
 END = 1_790_000_000.0  # a fixed "now": the same data on every run
 WORD = re.compile(r"[^\W_]+")
@@ -25,13 +26,13 @@ WORD = re.compile(r"[^\W_]+")
 
 def test_generated_rows_are_what_rasa_stores_for_those_events() -> None:
     batches = list(generate(120, 2400, seed=5, end=END, chunk=50))
-    rows = [dict(zip(EVENT_COLUMNS, row, strict=True)) for batch in batches for row in batch.events]
+    rows = [dict(zip(COLUMNS, row, strict=True)) for batch in batches for row in batch.events]
     assert len(rows) == 2400 and sum(batch.conversations for batch in batches) == 120
     assert [row["id"] for row in rows] == list(range(1, 2401))
     kinds = set()
     for row in rows:
         event = Event.from_parameters(json.loads(row["data"]))
-        assert event_rows(row["sender_id"], [event]) == [{k: v for k, v in row.items() if k != "id"}], row
+        assert event_row(row["sender_id"], event) == {k: v for k, v in row.items() if k != "id"}, row
         kinds.add(row["type_name"])
     assert {"action", "session_started", "user", "user_featurization", "bot", "slot"} <= kinds
     by_sender = defaultdict(list)

@@ -25,10 +25,12 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from assistant.runtime.turn_gate import TurnGate
 from assistant.stores import pg_events
-from assistant.stores.tracker_store import URLSQLTrackerStore, _row
+from assistant.stores.events import ROW_COLUMNS, event_row
+from assistant.stores.tracker_store import URLSQLTrackerStore
 from tools import services
 
 ROOT = Path(__file__).resolve().parent.parent
+ROWS = f"SELECT {', '.join(ROW_COLUMNS)} FROM events"  # noqa: S608 (column names): every column but the id
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,7 @@ def run(coro: Any) -> Any:
 
 def rows(path: Path) -> list[tuple]:
     with sqlite3.connect(path) as conn:
-        return conn.execute(
-            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"
-        ).fetchall()
+        return conn.execute(f"{ROWS} ORDER BY id").fetchall()
 
 
 def ours(path: Path, domain: Domain) -> URLSQLTrackerStore:
@@ -192,12 +192,7 @@ def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
 
     conversation(rasas(tmp_path / "rasa.db", domain), "patient-pg")
     with admin.connect() as connection:
-        written = connection.execute(
-            sa.text(
-                "SELECT sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
-                " WHERE sender_id = 'patient-pg' ORDER BY id"
-            )
-        ).fetchall()
+        written = connection.execute(sa.text(f"{ROWS} WHERE sender_id = 'patient-pg' ORDER BY id")).fetchall()
     assert [tuple(row) for row in written] == rows(tmp_path / "rasa.db")
     mine = run(store.retrieve("patient-pg"))
     theirs = run(rasas(tmp_path / "rasa.db", domain).retrieve("patient-pg"))
@@ -301,7 +296,7 @@ def test_on_postgresql_a_plan_made_on_a_small_table_reads_a_long_conversation_in
     statement = store._postgres._latest
 
     def row(event: Any) -> dict[str, Any]:
-        return _row("long-talk", event)
+        return event_row("long-talk", event)
 
     with store.engine.begin() as connection:
         connection.execute(table.insert(), [row(SessionStarted(timestamp=1.0))])

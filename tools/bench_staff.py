@@ -51,8 +51,9 @@ from assistant.records.db import connect  # noqa: E402
 from assistant.records.staff_tables import conversations as summaries  # noqa: E402
 from assistant.staff import accounts  # noqa: E402
 from assistant.staff.index import Indexer  # noqa: E402
+from assistant.stores.events import COLUMNS as EVENT_COLUMNS  # noqa: E402
 from tools import servers, services  # noqa: E402
-from tools.conversations import EVENT_COLUMNS, GENERATOR_VERSION, VOCABULARY, Batch, generate  # noqa: E402
+from tools.conversations import GENERATOR_VERSION, VOCABULARY, Batch, generate  # noqa: E402
 
 CONVERSATIONS, EVENTS, SEED, DAYS = 100_000, 2_000_000, 1, 365.0
 CACHE = ROOT / "var" / "bench"

@@ -1,7 +1,7 @@
 """Conversations written the way Rasa's SQLTrackerStore writes them, for the staff console's
-tests and benchmark: `event_rows` turns Rasa events into rows of its `events` table exactly as
-SQLTrackerStore.save does; `Script` builds one conversation turn by turn; `generate` makes the
-benchmark's 100,000 realistic conversations (tools/bench_staff.py) without Event objects."""
+tests and benchmark: `Script` builds one conversation turn by turn and stores its events' rows
+(assistant/stores/events.py `event_row`); `generate` makes the benchmark's 100,000 realistic
+conversations (tools/bench_staff.py) without Event objects."""
 
 from __future__ import annotations
 
@@ -30,26 +30,9 @@ from rasa.shared.core.events import (
 from sqlalchemy.engine import Engine
 
 from assistant.records.staff_tables import events as events_table
+from assistant.stores.events import event_row
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def event_rows(sender_id: str, events: list[Event]) -> list[dict[str, Any]]:
-    """What SQLTrackerStore.save stores for each event (rasa/core/tracker_store.py)."""
-    rows = []
-    for event in events:
-        data = event.as_dict()
-        rows.append(
-            {
-                "sender_id": sender_id,
-                "type_name": event.type_name,
-                "timestamp": data.get("timestamp"),
-                "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                "action_name": data.get("name"),
-                "data": json.dumps(data),
-            }
-        )
-    return rows
 
 
 @dataclass
@@ -103,7 +86,7 @@ class Script:
     def store(self, engine: Engine) -> Script:
         events_table.create(engine, checkfirst=True)
         with engine.begin() as connection:
-            connection.execute(events_table.insert(), event_rows(self.sender_id, self.events))
+            connection.execute(events_table.insert(), [event_row(self.sender_id, event) for event in self.events])
         self.events = []
         return self
 
@@ -113,11 +96,10 @@ class Script:
 # `generate()` writes conversations shaped like the clinic assistant's real ones (session start with the
 # notice, FAQ turns with NLU parse data, "did you mean" fallbacks, the booking form, red flags, hand-offs
 # with pauses and staff replies), straight as JSON text: building Rasa Event objects for two million
-# events would take minutes. tests/test_bench_staff.py checks the rows against event_rows().
+# events would take minutes. tests/test_bench_staff.py checks the rows against event_row().
 
 GENERATOR_VERSION = 2  # change when the generated data changes: cached databases are keyed by it
 ASSISTANT_ID = "natural_care_sciatica_assistant"
-EVENT_COLUMNS = ("id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 CHANNELS = {"socketio": 45, "telegram": 20, "facebook": 15, "twilio": 10, "rest": 10}
 ESCALATION_SHARE, BOOKING_SHARE, HANDOFF_SHARE = 0.03, 0.05, 0.02
 FALLBACK_SHARE = 0.09  # of FAQ turns: nlu_fallback (about 8% of all patient messages, forms included)
@@ -157,7 +139,8 @@ def _utc(moment: float) -> datetime:
 
 @dataclass
 class Batch:
-    """Rows for the `events` table (EVENT_COLUMNS, ids in time order) and for the clinic's records."""
+    """Rows for the `events` table (tuples of assistant.stores.events.COLUMNS, ids in time order) and for
+    the clinic's records."""
 
     events: list[tuple[Any, ...]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)

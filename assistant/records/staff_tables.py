@@ -99,7 +99,9 @@ index_state = Table(
 )
 
 # Rasa's own table (created by its SQLTrackerStore, with a sequence on PostgreSQL): read and
-# deleted from here, never created, so it has a MetaData of its own.
+# deleted from here, never created, so it has a MetaData of its own. Written out rather than taken
+# from Rasa (assistant/stores/events.py) so the console and the website do not import Rasa;
+# tests/test_events_table.py checks it against Rasa's table, column for column.
 events = Table(
     "events",
     MetaData(),

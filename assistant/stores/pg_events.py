@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
 from assistant.runtime.turn_gate import GATE
+from assistant.stores.events import ROW_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ DRIVER_SETTINGS = frozenset(
 CONNECT_SECONDS = 10.0
 STATEMENT_SECONDS = 30.0  # a turn waits no longer for a database that stopped answering
 MAX_CONNECTIONS = 10  # per Rasa process: one per turn waiting for the database at once
-COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")  # as Rasa's save
 # A connection that broke (the database restarted, a proxy dropped it): a read is tried once more.
 CONNECTION_LOST = (
     asyncpg.PostgresConnectionError,
@@ -64,9 +64,9 @@ class PostgresEvents:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._latest = _numbered(latest)
         self._all = _numbered(everything)
-        arrays = [sa.cast(sa.bindparam(name), ARRAY(table.c[name].type)) for name in COLUMNS]
+        arrays = [sa.cast(sa.bindparam(name), ARRAY(table.c[name].type)) for name in ROW_COLUMNS]
         rows = sa.select(sa.literal_column("*")).select_from(sa.func.unnest(*arrays))
-        self._insert = _numbered(table.insert().from_select([table.c[name] for name in COLUMNS], rows))
+        self._insert = _numbered(table.insert().from_select([table.c[name] for name in ROW_COLUMNS], rows))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._creating: asyncio.Task[asyncpg.Pool] | None = None
 
@@ -87,7 +87,7 @@ class PostgresEvents:
         return [row[0] for row in rows]
 
     async def insert(self, rows: list[dict[str, Any]]) -> None:
-        args = self._insert.arguments({name: [row[name] for row in rows] for name in COLUMNS})
+        args = self._insert.arguments({name: [row[name] for row in rows] for name in ROW_COLUMNS})
         try:
             # The save is a turn's last step: once it is stored the turn only returns its answer,
             # so it does not queue for the gate again.

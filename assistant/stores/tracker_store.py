@@ -49,6 +49,7 @@ from sqlalchemy.pool import QueuePool
 
 from assistant.stores import pg_events
 from assistant.stores.dburl import DatabaseUnreachable, check_reachable, safe_url
+from assistant.stores.events import event_row
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ class URLSQLTrackerStore(SQLTrackerStore):
         else:
             new = list(itertools.islice(tracker.events, stored, None))
         if new:
-            rows = [_row(tracker.sender_id, e) for e in new]
+            rows = [event_row(tracker.sender_id, e) for e in new]
             if self._postgres is not None:
                 await self._postgres.insert(rows)
             else:
@@ -178,19 +179,6 @@ def _event_queries(events: sa.Table) -> tuple[sa.sql.Select, sa.sql.Select]:
     everything = sa.select(events.c.data).where(events.c.sender_id == sender).order_by(events.c.id)
     latest = everything.where(sa.or_(events.c.timestamp >= session_start, session_start.is_(None)))
     return latest, everything
-
-
-def _row(sender_id: str, event_: Any) -> dict[str, Any]:
-    """The columns Rasa's SQLTrackerStore.save writes for one event."""
-    data = event_.as_dict()
-    return {
-        "sender_id": sender_id,
-        "type_name": event_.type_name,
-        "timestamp": data.get("timestamp"),
-        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-        "action_name": data.get("name"),
-        "data": json.dumps(data),
-    }
 
 
 def _sqlite_wal(connection: Any, _record: Any) -> None:
