@@ -1,4 +1,4 @@
-"""The pure parts of `make load` (tools/load.py): scripts, figures, the integrity comparison. No servers."""
+"""The pure parts of `make load` (tools/load/): scripts, figures, the integrity comparison. No servers."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tools import load as load_test  # noqa: E402
 from tools import servers, services  # noqa: E402
+from tools.load.resources import cpu_seconds, process_table, tree  # noqa: E402
 from tools.model import ensure_model, publish_report, train_seconds  # noqa: E402
 from tools.triage_report import LONG_MESSAGE, detector_times, labelled_texts  # noqa: E402
 
@@ -101,7 +101,7 @@ class Figures:
 def rss_mb(root: int) -> tuple[float, float]:
     """Resident and peak resident memory of a process and its children (Sanic's workers), in MB."""
     total = peak = 0.0
-    for pid in load_test.tree(load_test.process_table(), root):
+    for pid in tree(process_table(), root):
         fields = {}
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -175,7 +175,7 @@ def webhook(stack: servers.Stack) -> str:
 
 def rasa_cpu(stack: servers.Stack) -> float:
     """CPU seconds so far of the Rasa server (the stack's last process) and its workers."""
-    return load_test.cpu_seconds({"rasa": stack.processes[-1].pid})["rasa"]
+    return cpu_seconds({"rasa": stack.processes[-1].pid})["rasa"]
 
 
 def measure(setup: Setup, concurrency: list[int], turns: int) -> Figures:
