@@ -1,5 +1,5 @@
 """The website app and the widget's conversation over the Rasa server's socket.io channel
-(real servers on loopback; tests in a real browser are still to come)."""
+(real servers on loopback; the widget in a real browser: tests/test_widget_browser.py)."""
 
 from __future__ import annotations
 

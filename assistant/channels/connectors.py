@@ -3,8 +3,9 @@
 - Twilio (SMS, WhatsApp): the X-Twilio-Signature is checked (Rasa's connector
   does not), so a forged request is refused with 403 before anything is
   stored; buttons become numbered options in one message, and a reply of just
-  that number is read as the button (the last options per sender are kept in
-  this process); a failed send is logged, not turned into a 500 for Twilio.
+  that number is read as the button (the options are read back from the
+  conversation's last messages in the tracker store, so the reply may reach
+  any Rasa process); a failed send is logged, not turned into a 500 for Twilio.
 - Messenger: a request without a valid X-Hub-Signature is refused with 403
   (Rasa's connector answers 200 "not validated").
 - Telegram: the webhook is registered with a secret token, and a request

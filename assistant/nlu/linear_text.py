@@ -9,7 +9,8 @@ sums done directly on the few features a message has take a fraction of that.
 
 `CompiledTextClassifier` is built from the trained pipeline when the model
 loads (training and the stored model are unchanged) and gives the same
-probabilities up to float rounding; tests/test_linear_text.py checks it
+probabilities up to float rounding; tests/test_fast_paths.py
+(test_compiled_classifiers_give_scikit_learns_probabilities) checks it
 against `predict_proba` on every training message. A pipeline of another
 shape is used as it is (`compile_pipeline` returns None).
 """
