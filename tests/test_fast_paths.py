@@ -34,6 +34,7 @@ from sklearn.pipeline import Pipeline, make_union
 from assistant.nlu.linear_text import compile_pipeline
 from assistant.nlu.tfidf_intent_classifier import TfidfIntentClassifier
 from assistant.policies.session_safe_rule_policy import SessionSafeRulePolicy
+from assistant.runtime import patches
 from assistant.runtime.graph_runner import SequentialGraphRunner
 from assistant.triage.safety_net import default_safety_net, nlu_examples, screening_examples
 from tools.model import ensure_model
@@ -190,8 +191,8 @@ def test_the_server_starts_without_tensorflow(model: Path, tmp_path: Path) -> No
 import sys
 from assistant.runtime import deferred_imports
 deferred_imports.install()
-from assistant.runtime import speedups
-speedups.install()
+from assistant.runtime import patches
+patches.install()
 import rasa.core.agent, rasa.core.run, rasa.core.processor
 from rasa.engine.loader import load_predict_graph_runner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -317,8 +318,18 @@ def test_states_extended_event_by_event_equal_rasas_rebuilt_ones() -> None:
     assert checked > 1000 and reused > 0.8 * checked
 
 
+RUN_ACTION = "rasa.core.processor:MessageProcessor._run_action"
+
+
+@pytest.fixture
+def without_copy() -> Iterator[None]:
+    """Rasa's `_run_action` replaced for the test only."""
+    with patches.installed(RUN_ACTION):
+        yield
+
+
 async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
-    model: Path, monkeypatch: pytest.MonkeyPatch
+    model: Path, monkeypatch: pytest.MonkeyPatch, without_copy: None
 ) -> None:
     """Same events as Rasa's `_run_action` (which copies the tracker before every action); the copy
     is skipped only for a response, listening or a custom action with no prediction events."""
@@ -331,9 +342,6 @@ async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
     from rasa.core.tracker_store import InMemoryTrackerStore
     from rasa.shared.core.events import SlotSet
 
-    from assistant.runtime import speedups
-
-    speedups.install()
     processor = MessageProcessor(
         model, InMemoryTrackerStore(None), InMemoryLockStore(), TemplatedNaturalLanguageGenerator({})
     )
@@ -377,7 +385,7 @@ async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
             prediction=PolicyPrediction([], "p", events=events),
         )
         assert len(copies) == expected_copies and "copy" not in fast.__dict__
-        original = MessageProcessor._run_action.__wrapped__
+        original = patches.original(RUN_ACTION)
         await original(
             processor, action, rasas, CollectingOutputChannel(), processor.nlg, PolicyPrediction([], "p", events=events)
         )
