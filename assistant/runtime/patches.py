@@ -259,7 +259,7 @@ RELIED: tuple[Relied, ...] = (
         "5463eefb5c69d27f82cdc7eca84e23b4b82851e9a5ff575bd02447d4d987103b",
         f"{RUNTIME}.past_states:states_for_tracker_history",
         "the rule policy's way to Domain.states_for_tracker_history",
-        f"{FAST}::test_states_extended_event_by_event_equal_rasas_rebuilt_ones",
+        f"{FAST}::test_rasas_past_states_reach_the_extended_states",
     ),
     Relied(
         "rasa.shared.core.trackers:DialogueStateTracker.generate_all_prior_trackers",
