@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import sys
 import types
 from pathlib import Path
@@ -126,3 +127,11 @@ def test_nothing_in_rasa_is_replaced_outside_the_registry(monkeypatch: pytest.Mo
     with patches.installed():
         assert targets - {patches.TRAIN_UTILS} <= replaced_in_rasa() <= targets
     assert replaced_in_rasa() == set()
+
+
+def test_every_entry_names_a_test_that_exists_and_the_docs_list_them_all() -> None:
+    for entry in (*patches.PATCHES, *patches.RELIED):
+        path, _, name = entry.proof.partition("::")
+        assert re.search(rf"^(async )?def {name}\(", (ROOT / path).read_text(encoding="utf-8"), re.M), entry.proof
+    docs = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert patches.table() in docs, "docs/performance.md: paste `python -m assistant.runtime.patches --table`"
