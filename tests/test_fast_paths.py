@@ -1,6 +1,7 @@
 """The speed-ups of docs/performance.md give exactly what Rasa's own code gives, on the real model.
 
-- the graph run without dask (assistant/runtime/graph_runner.py) against Rasa's DaskGraphRunner,
+- the graph run without dask (assistant/runtime/graph_runner.py), as Rasa's own loader picks it
+  once the registry installed it, against Rasa's DaskGraphRunner,
 - the compiled TF-IDF + logistic-regression prediction (assistant/nlu/linear_text.py) against scikit-learn,
 - the rule policy's remembered rule look-ups against Rasa's,
 - the server starting without TensorFlow (assistant/runtime/deferred_imports.py, the training graph read lazily),
@@ -18,11 +19,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.engine.exceptions import GraphRunError
-from rasa.engine.loader import load_predict_graph_runner
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
@@ -34,6 +35,7 @@ from sklearn.pipeline import Pipeline, make_union
 from assistant.nlu.linear_text import compile_pipeline
 from assistant.nlu.tfidf_intent_classifier import TfidfIntentClassifier
 from assistant.policies.session_safe_rule_policy import SessionSafeRulePolicy
+from assistant.runtime import patches
 from assistant.runtime.graph_runner import SequentialGraphRunner
 from assistant.triage.safety_net import default_safety_net, nlu_examples, screening_examples
 from tools.model import ensure_model
@@ -59,15 +61,27 @@ def model() -> Path:
     return ensure_model(ROOT / "config.yml", "clinic")
 
 
+GRAPH_RUNNER = "rasa.core.processor:DaskGraphRunner"
+RUN_ACTION = "rasa.core.processor:MessageProcessor._run_action"
+PAST_STATES = "rasa.shared.core.domain:Domain.states_for_tracker_history"
+
+
 @pytest.fixture(scope="module")
-def runners(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any, Any]]:
-    metadata, dask_runner = load_predict_graph_runner(
-        tmp_path_factory.mktemp("dask"), model, LocalModelStorage, DaskGraphRunner
-    )
-    _, sequential = load_predict_graph_runner(
-        tmp_path_factory.mktemp("sequential"), model, LocalModelStorage, SequentialGraphRunner
-    )
-    yield metadata, dask_runner, sequential
+def agents(model: Path) -> tuple[Agent, Agent]:
+    """The model loaded by Rasa's own loader (Agent.load, as the server loads it) with the graph
+    runner's patch installed, then without: each runner is the one Rasa itself chose."""
+    with patches.installed(GRAPH_RUNNER):
+        ours = Agent.load(model)
+    rasas = Agent.load(model)
+    assert type(ours.processor.graph_runner) is SequentialGraphRunner
+    assert type(rasas.processor.graph_runner) is DaskGraphRunner
+    return ours, rasas
+
+
+@pytest.fixture(scope="module")
+def runners(agents: tuple[Agent, Agent]) -> tuple[Any, Any, Any]:
+    ours, rasas = agents
+    return ours.processor.model_metadata, rasas.processor.graph_runner, ours.processor.graph_runner
 
 
 def parse(runner: Any, metadata: Any, text: str) -> dict[str, Any]:
@@ -93,15 +107,21 @@ def tracker_after(metadata: Any, text: str, parse_data: dict[str, Any]) -> Dialo
 
 
 @pytest.mark.parametrize("text", MESSAGES)
-def test_the_graph_gives_the_same_parse_and_prediction_without_dask(runners: tuple[Any, Any, Any], text: str) -> None:
-    metadata, dask_runner, sequential = runners
-    parsed = parse(sequential, metadata, text)
-    assert parsed == parse(dask_runner, metadata, text)
-    tracker = tracker_after(metadata, text, parsed)
-    target = metadata.core_target
-    ours = sequential.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
-    rasas = dask_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[target])[target]
-    assert (ours.policy_name, ours.probabilities, ours.events) == (rasas.policy_name, rasas.probabilities, rasas.events)
+async def test_the_graph_gives_the_same_parse_and_prediction_without_dask(
+    agents: tuple[Agent, Agent], text: str
+) -> None:
+    """Through Rasa's processor, as a turn parses and predicts."""
+    ours, rasas = (agent.processor for agent in agents)
+    parsed = await ours.parse_message(UserMessage(text, message_id="m"))
+    assert parsed == await rasas.parse_message(UserMessage(text, message_id="m"))
+    metadata = ours.model_metadata
+    mine = ours._predict_next_with_tracker(tracker_after(metadata, text, parsed))
+    theirs = rasas._predict_next_with_tracker(tracker_after(metadata, text, parsed))
+    assert (mine.policy_name, mine.probabilities, mine.events) == (
+        theirs.policy_name,
+        theirs.probabilities,
+        theirs.events,
+    )
 
 
 def test_an_input_named_like_a_node_is_refused_like_rasa_does(runners: tuple[Any, Any, Any]) -> None:
@@ -184,27 +204,22 @@ def test_remembered_rule_lookups_equal_rasas(runners: tuple[Any, Any, Any]) -> N
             assert policy._get_possible_keys(lookup, states) == expected
 
 
-def test_the_server_starts_without_tensorflow(model: Path, tmp_path: Path) -> None:
-    """What assistant.runtime.serve does before the model loads, in a fresh interpreter: no TensorFlow until used."""
+def test_the_server_starts_without_tensorflow(model: Path) -> None:
+    """What assistant.runtime.serve does, then the model loaded by Rasa's own loader (as the server's
+    start does), in a fresh interpreter: no TensorFlow until used."""
     script = f"""
-import sys
-from assistant.runtime import deferred_imports
+import asyncio, sys
+from assistant.runtime import deferred_imports, patches
 deferred_imports.install()
-from assistant.runtime import speedups
-speedups.install()
-import rasa.core.agent, rasa.core.run, rasa.core.processor
-from rasa.engine.loader import load_predict_graph_runner
-from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.__main__ import main
+patches.install()
+from rasa.core.agent import Agent
 from rasa.engine.graph import GraphSchema
-metadata, runner = load_predict_graph_runner(
-    __import__("pathlib").Path({str(tmp_path)!r}), {str(model)!r}, LocalModelStorage,
-    rasa.core.processor.DaskGraphRunner)
-assert type(runner).__name__ == "SequentialGraphRunner", type(runner)
-from rasa.core.channels.channel import UserMessage
-from rasa.shared.core.trackers import DialogueStateTracker
-result = runner.run(inputs={{"__message__": [UserMessage("what is sciatica")],
-    "__tracker__": DialogueStateTracker("t", metadata.domain.slots)}}, targets=[metadata.nlu_target])
-assert result[metadata.nlu_target][0].get("intent")["name"] == "sciatica_definition", result
+agent = Agent.load({str(model)!r})
+assert type(agent.processor.graph_runner).__name__ == "SequentialGraphRunner", type(agent.processor.graph_runner)
+metadata = agent.processor.model_metadata
+parsed = asyncio.run(agent.parse_message("what is sciatica"))
+assert parsed["intent"]["name"] == "sciatica_definition", parsed
 assert "tensorflow" not in sys.modules, "tensorflow imported"
 import json, tarfile
 stored = GraphSchema.from_dict(json.loads(
@@ -317,8 +332,31 @@ def test_states_extended_event_by_event_equal_rasas_rebuilt_ones() -> None:
     assert checked > 1000 and reused > 0.8 * checked
 
 
+@pytest.fixture
+def without_copy() -> Iterator[None]:
+    """Rasa's `_run_action` replaced for the test only."""
+    with patches.installed(RUN_ACTION):
+        yield
+
+
+def test_rasas_past_states_reach_the_extended_states() -> None:
+    """The rule policy asks `tracker.past_states` (Rasa's); with the registry's patch installed,
+    that is the extended states, with Rasa's result."""
+    from rasa.shared.core.domain import Domain
+
+    from assistant.runtime import past_states
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("test", next(story_conversations()), domain.slots)
+    expected = tracker.past_states(domain)
+    assert getattr(tracker, past_states.REPLAY, None) is None  # Rasa's own
+    with patches.installed(PAST_STATES):
+        assert tracker.past_states(domain) == expected
+        assert isinstance(getattr(tracker, past_states.REPLAY, None), past_states.Replay)
+
+
 async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
-    model: Path, monkeypatch: pytest.MonkeyPatch
+    model: Path, monkeypatch: pytest.MonkeyPatch, without_copy: None
 ) -> None:
     """Same events as Rasa's `_run_action` (which copies the tracker before every action); the copy
     is skipped only for a response, listening or a custom action with no prediction events."""
@@ -331,9 +369,6 @@ async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
     from rasa.core.tracker_store import InMemoryTrackerStore
     from rasa.shared.core.events import SlotSet
 
-    from assistant.runtime import speedups
-
-    speedups.install()
     processor = MessageProcessor(
         model, InMemoryTrackerStore(None), InMemoryLockStore(), TemplatedNaturalLanguageGenerator({})
     )
@@ -377,7 +412,7 @@ async def test_actions_that_only_read_the_conversation_get_it_without_a_copy(
             prediction=PolicyPrediction([], "p", events=events),
         )
         assert len(copies) == expected_copies and "copy" not in fast.__dict__
-        original = MessageProcessor._run_action.__wrapped__
+        original = patches.original(RUN_ACTION)
         await original(
             processor, action, rasas, CollectingOutputChannel(), processor.nlg, PolicyPrediction([], "p", events=events)
         )

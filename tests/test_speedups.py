@@ -1,17 +1,29 @@
-"""The cached event-class lookup behaves exactly like Rasa's own."""
+"""The speed-ups of assistant/runtime/speedups.py behave exactly like Rasa's own code."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 
-from assistant.runtime import speedups
+from assistant.runtime import patches, speedups
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALLED = (
+    "rasa.shared.core.events:Event.resolve_by_type",
+    "rasa.core.actions.action:RemoteAction._validate_action_result",
+    "rasa.shared.core.domain:Domain.is_empty",
+    "rasa.core.run:load_agent_on_start",
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def installed() -> None:
-    speedups.install()
-    speedups.install()  # idempotent
+def installed() -> Iterator[None]:
+    """The speed-ups under test for this module; Rasa's originals back afterwards."""
+    with patches.installed(*INSTALLED):
+        yield
 
 
 @pytest.mark.parametrize(
@@ -103,25 +115,34 @@ def test_the_event_dispatched_schema_check_agrees_with_jsonschema_everywhere() -
     assert sum(a for a, _ in verdicts) > 50 and sum(not a for a, _ in verdicts) > 50  # both kinds covered
 
 
-async def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_reach(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_remembered_empty_domain_check_equals_rasas() -> None:
+    from rasa.shared.core.domain import Domain
+
+    rasas = patches.original("rasa.shared.core.domain:Domain.is_empty")
+    assert Domain.is_empty is not rasas  # installed by the fixture
+    for domain in (Domain.load(str(ROOT / "domain.yml")), Domain.empty(), Domain.from_dict({"intents": ["greet"]})):
+        expected = rasas(domain)
+        assert domain.is_empty() == expected
+        assert domain.is_empty() == expected  # remembered
+    assert Domain.empty().is_empty() and not Domain.load(str(ROOT / "domain.yml")).is_empty()
+
+
+async def test_the_loaded_model_is_frozen_out_of_the_garbage_collectors_reach() -> None:
     import gc
 
     from rasa.core import run
 
-    assert run.load_agent_on_start.__wrapped__ is not None  # installed by the fixture
+    assert run.load_agent_on_start.__wrapped__ is patches.original("rasa.core.run:load_agent_on_start")
     model = [{"node": n} for n in range(1000)]  # objects the collector tracks
 
     async def load(*_: object) -> list[dict[str, int]]:
         return model
 
-    monkeypatch.setattr(run, "load_agent_on_start", load)
-    speedups._freeze_after_model_load()  # around the stand-in loader
+    load_agent_on_start = speedups.freeze_after_model_load(load)  # around a stand-in loader
     gc.unfreeze()
     try:
         assert gc.get_freeze_count() == 0
-        assert await run.load_agent_on_start("model.tar.gz", None, None, None, None) is model
+        assert await load_agent_on_start("model.tar.gz", None, None, None, None) is model
         assert gc.get_freeze_count() >= len(model)
     finally:
         gc.unfreeze()

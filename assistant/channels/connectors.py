@@ -168,16 +168,15 @@ class SignedFacebookInput(FacebookInput):
 
 
 class GraphUrlMessenger(facebook.Messenger):
-    """Rasa's Messenger handler; FACEBOOK_GRAPH_URL (tests: a stub on loopback) replaces graph.facebook.com."""
+    """Rasa's Messenger handler; FACEBOOK_GRAPH_URL (tests: a stub on loopback) replaces graph.facebook.com.
+
+    Rasa's webhook route builds its handler from the module-level name `facebook.Messenger`, which
+    the registry (assistant/runtime/patches.py) points here when the server starts."""
 
     def __init__(self, page_access_token: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         super().__init__(page_access_token, on_new_message)
         if os.environ.get("FACEBOOK_GRAPH_URL"):
             self.client.graph_url = os.environ["FACEBOOK_GRAPH_URL"]
-
-
-# Rasa's webhook route builds its handler from this module-level name.
-facebook.Messenger = GraphUrlMessenger
 
 
 class SecretTelegramOutput(TelegramOutput):

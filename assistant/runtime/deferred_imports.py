@@ -8,10 +8,12 @@ This project's model has no TensorFlow component, and the extractor only uses
 `train_utils` inside functions that run when training entity extractors.
 
 `install()` puts `rasa.utils.train_utils` in `sys.modules` as a module whose
-code runs the first time any of its attributes is used. A model with
-DIET/TED imports TensorFlow itself when it loads, and anything that uses
-`train_utils` still gets the real module, so nothing behaves differently;
-only the cost moves to where it is needed. Must run before Rasa is imported.
+code runs the first time any of its attributes is used (through the registry,
+assistant/runtime/patches.py, which records the module's source and can take
+it back). A model with DIET/TED imports TensorFlow itself when it loads, and
+anything that uses `train_utils` still gets the real module, so nothing
+behaves differently; only the cost moves to where it is needed. Must run
+before Rasa is imported.
 
 spaCy (the red-flag screening's blank English pipeline) imports thinc, which
 tries `import tensorflow` to offer TensorFlow layers. The screening uses none,
@@ -25,7 +27,7 @@ import importlib.util
 import sys
 import types
 
-DEFERRED = ("rasa.utils.train_utils",)
+TRAIN_UTILS = "rasa.utils.train_utils"
 
 
 class _DeferredModule(types.ModuleType):
@@ -43,17 +45,32 @@ class _DeferredModule(types.ModuleType):
         return getattr(self, attr)
 
 
-def defer(name: str) -> None:
+def defer(name: str) -> types.ModuleType | None:
+    """A module registered under `name` whose code runs when first used, or None if not installed."""
     if name in sys.modules:
-        return  # already imported for real; nothing to save
+        return sys.modules[name]  # already imported for real (or deferred): nothing to save
     spec = importlib.util.find_spec(name)
     if spec is None or spec.loader is None:
-        return
+        return None
     module = importlib.util.module_from_spec(spec)
     module.__class__ = _DeferredModule
     sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    setattr(sys.modules[parent], child, module)
+    return module
+
+
+def deferred_train_utils(original: types.ModuleType | None) -> types.ModuleType | None:
+    """What the registry sets as `rasa.utils.train_utils` (None: not imported yet)."""
+    return original if original is not None else defer(TRAIN_UTILS)
+
+
+def forget_deferred_train_utils() -> None:
+    """After the registry put `rasa.utils` back as it was: a module still deferred is forgotten,
+    so the next import is an ordinary one; one loaded meanwhile is Rasa's, left as imported."""
+    module = sys.modules.get(TRAIN_UTILS)
+    if isinstance(module, _DeferredModule):
+        del sys.modules[TRAIN_UTILS]
+    elif module is not None:
+        sys.modules["rasa.utils"].train_utils = module  # type: ignore[attr-defined]
 
 
 class _Hide:
@@ -82,6 +99,8 @@ def import_without(module: str, *hidden: str) -> None:
 
 
 def install() -> None:
-    for name in DEFERRED:
-        defer(name)
+    """Before Rasa is imported (assistant.runtime.serve): `train_utils` deferred, thinc without TensorFlow."""
+    from assistant.runtime import patches
+
+    patches.install(patches.TRAIN_UTILS)
     import_without("thinc.compat", "tensorflow")

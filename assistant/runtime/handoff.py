@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import ConversationPaused, ConversationResumed
@@ -59,6 +60,7 @@ def should_handle_message(tracker: DialogueStateTracker, timeout: float, now: fl
     return False
 
 
-def install() -> None:
+def answering_red_flags(original: Callable[[DialogueStateTracker], bool]) -> Callable[[DialogueStateTracker], bool]:
+    """What the registry (assistant/runtime/patches.py) installs as `MessageProcessor._should_handle_message`."""
     timeout = timeout_seconds()  # a bad value stops the server at start, not at a patient's message
-    MessageProcessor._should_handle_message = staticmethod(lambda tracker: should_handle_message(tracker, timeout))
+    return lambda tracker: should_handle_message(tracker, timeout)

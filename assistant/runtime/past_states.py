@@ -14,6 +14,7 @@ after the message, before any action, so this does not happen in a turn).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +94,9 @@ def _copy(state: State) -> State:
     return {key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}  # type: ignore[misc]
 
 
-_original = Domain.states_for_tracker_history
+_original = Domain.states_for_tracker_history  # Rasa's (imported by the registry before it replaces it)
 
 
-def install() -> None:
-    Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign,assignment]
+def extended_states(original: Callable[..., list[State]]) -> Callable[..., list[State]]:
+    """What the registry (assistant/runtime/patches.py) installs as `Domain.states_for_tracker_history`."""
+    return states_for_tracker_history

@@ -2,12 +2,14 @@
 
 Rasa takes the token only as `--auth-token` on the command line, where any
 local user can read it with `ps`. This wrapper adds it inside the process
-instead, so it never appears in the process list. It also installs the
+instead, so it never appears in the process list. It also installs, through
+the registry of everything changed inside Rasa (assistant/runtime/patches.py), the
 measured speed-ups (assistant/runtime/deferred_imports.py, assistant/runtime/speedups.py), the
 turn gate (assistant/runtime/turn_gate.py), the hand-off rules for paused
 conversations (assistant/runtime/handoff.py), the answers for when a service behind
-the assistant is down (assistant/runtime/unavailable.py) and the checks that turn
-malformed requests into clear 4xx answers (assistant/runtime/webhook_guard.py).
+the assistant is down (assistant/runtime/unavailable.py), the checks that turn
+malformed requests into clear 4xx answers (assistant/runtime/webhook_guard.py) and the
+Messenger handler that tests point at a stub (assistant/channels/connectors.py).
 
     RASA_TOKEN=... python -m assistant.runtime.serve --model models/x.tar.gz --port 5005 ...
 """
@@ -50,18 +52,12 @@ def main() -> None:
     problem = workers_problem(dict(os.environ))
     if problem:
         sys.exit(f"error: {problem}")
-    from assistant.runtime import deferred_imports
+    from assistant.runtime import deferred_imports, patches
 
     deferred_imports.install()  # before anything imports Rasa
     from rasa.__main__ import main as rasa_main
 
-    from assistant.runtime import handoff, speedups, turn_gate, unavailable, webhook_guard
-
-    speedups.install()
-    turn_gate.install()
-    handoff.install()
-    unavailable.install()
-    webhook_guard.install_on_rasa()
+    patches.install()  # every other entry of patches.PATCHES
     sys.argv = rasa_argv(token, sys.argv[1:])
     rasa_main()
 

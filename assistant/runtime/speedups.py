@@ -1,4 +1,4 @@
-"""Measured fixes for hot spots inside Rasa 3.6, installed by `assistant.runtime.serve`.
+"""Measured fixes for hot spots inside Rasa 3.6, installed through `assistant.runtime.patches`.
 
 Each replaces repeated work with work done once, and falls back to Rasa's own
 code whenever the fast path does not apply, so behaviour (results, errors,
@@ -38,6 +38,9 @@ messages) is unchanged. Figures: docs/performance.md.
    the HTTP API is not frozen; the one it replaces stays in memory.)
 Not here because it must happen before Rasa is imported: TensorFlow is only
 imported when used (assistant/runtime/deferred_imports.py, called by assistant.runtime.serve).
+
+Each function below is given Rasa's original and returns what replaces it; the registry
+(assistant/runtime/patches.py) installs them, records the originals' source and puts them back.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.actions.action import Action, ActionBotResponse, ActionListen, RemoteAction
@@ -55,22 +58,19 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant.runtime import past_states
-
 if TYPE_CHECKING:
     from rasa.core.channels.channel import OutputChannel
     from rasa.core.nlg import NaturalLanguageGenerator
     from rasa.core.policies.policy import PolicyPrediction
     from rasa.core.processor import MessageProcessor
 
-_installed = False
 _EMPTY = "_assistant_is_empty"  # where a domain keeps whether it is empty
 # Actions that only read the tracker they are given (RemoteAction serialises it for the server).
 READ_ONLY_ACTIONS = (ActionBotResponse, ActionListen, RemoteAction)
 
 
-def _cache_event_classes() -> None:
-    original = Event.resolve_by_type
+def cached_resolve_by_type(original: Callable[..., type[Event] | None]) -> Callable[..., type[Event] | None]:
+    """`Event.resolve_by_type`, remembering each name's class."""
     cache: dict[str, type[Event]] = {}
 
     def resolve_by_type(type_name: str, default: type[Event] | None = None) -> type[Event] | None:
@@ -83,7 +83,7 @@ def _cache_event_classes() -> None:
             cache[type_name] = resolved
         return resolved
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    return resolve_by_type
 
 
 def event_dispatch(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
@@ -121,30 +121,22 @@ def event_dispatch(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
     return is_valid
 
 
-def _compile_action_response_schema() -> None:
+def compiled_action_result_check(original: Callable[[RemoteAction, dict[str, Any]], bool]) -> Callable[..., bool]:
+    """`RemoteAction._validate_action_result` with the validator built once; a response that fails
+    goes through Rasa's own check, which raises its usual error."""
     from jsonschema import validators
 
     schema = RemoteAction.action_response_format_spec()
     validator_class = validators.validator_for(schema)
     validator_class.check_schema(schema)
     fast = event_dispatch(schema) or validator_class(schema).is_valid
-    original = RemoteAction._validate_action_result
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
         if fast(result):
             return True
         return original(self, result)
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-
-
-def _run_graph_without_dask() -> None:
-    import rasa.core.processor
-
-    from assistant.runtime.graph_runner import SequentialGraphRunner
-
-    # MessageProcessor._load_model looks the runner class up in its module.
-    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+    return _validate_action_result
 
 
 class TrainingSchema(GraphSchema):
@@ -161,19 +153,19 @@ class TrainingSchema(GraphSchema):
         return self._nodes
 
 
-def _defer_training_schema() -> None:
-    original = ModelMetadata.from_dict.__func__  # type: ignore[attr-defined]
+def lazy_training_schema(original: Callable[..., ModelMetadata]) -> Callable[..., ModelMetadata]:
+    """`ModelMetadata.from_dict` keeping the training graph as JSON until it is read."""
 
     def from_dict(cls: type[ModelMetadata], serialized: dict[str, Any]) -> ModelMetadata:
         metadata = original(cls, {**serialized, "train_schema": {"nodes": {}}})
         metadata.train_schema = TrainingSchema(serialized["train_schema"])
         return metadata
 
-    ModelMetadata.from_dict = classmethod(from_dict)  # type: ignore[method-assign,assignment]
+    return from_dict
 
 
-def _remember_empty_domain() -> None:
-    original = Domain.is_empty
+def remembered_is_empty(original: Callable[[Domain], bool]) -> Callable[[Domain], bool]:
+    """`Domain.is_empty`, answered once per domain (a loaded domain does not change)."""
 
     def is_empty(self: Domain) -> bool:
         known = self.__dict__.get(_EMPTY)
@@ -181,13 +173,11 @@ def _remember_empty_domain() -> None:
             known = self.__dict__[_EMPTY] = original(self)
         return known
 
-    Domain.is_empty = is_empty  # type: ignore[method-assign]
+    return is_empty
 
 
-def _run_actions_without_copy() -> None:
-    from rasa.core.processor import MessageProcessor  # imported here: it imports the policies
-
-    original = MessageProcessor._run_action
+def run_action_without_copy(original: Callable[..., Awaitable[bool]]) -> Callable[..., Awaitable[bool]]:
+    """`MessageProcessor._run_action` without its replayed copy for actions that only read."""
 
     async def _run_action(
         self: MessageProcessor,
@@ -207,13 +197,11 @@ def _run_actions_without_copy() -> None:
             del tracker.copy
 
     _run_action.__wrapped__ = original  # type: ignore[attr-defined]
-    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
+    return _run_action
 
 
-def _freeze_after_model_load() -> None:
-    from rasa.core import run  # imported here: it imports the server
-
-    original = run.load_agent_on_start
+def freeze_after_model_load(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """`rasa.core.run.load_agent_on_start`, then the loaded model moved out of the collector's reach."""
 
     async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
         agent = await original(*args, **kwargs)
@@ -222,18 +210,4 @@ def _freeze_after_model_load() -> None:
         return agent
 
     load_agent_on_start.__wrapped__ = original  # type: ignore[attr-defined]
-    run.load_agent_on_start = load_agent_on_start
-
-
-def install() -> None:
-    global _installed
-    if not _installed:
-        _cache_event_classes()
-        _compile_action_response_schema()
-        _run_graph_without_dask()
-        _defer_training_schema()
-        past_states.install()
-        _remember_empty_domain()
-        _run_actions_without_copy()
-        _freeze_after_model_load()
-        _installed = True
+    return load_agent_on_start

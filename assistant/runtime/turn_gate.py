@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -110,34 +110,29 @@ class TurnGate:
 
 
 GATE = TurnGate()
-_installed = False
 
 
-def install(gate: TurnGate = GATE) -> None:
-    """Gate Rasa's turns (MessageProcessor.handle_message), release it around action-server
-    requests (EndpointConfig.request) and around sends to push channels (execute_side_effects)."""
-    global _installed
-    if _installed:
-        return
-    from rasa.core.processor import MessageProcessor
-    from rasa.utils.endpoints import EndpointConfig
+# What the registry (assistant/runtime/patches.py) installs: Rasa's turns gated
+# (MessageProcessor.handle_message), the gate released around action-server requests
+# (EndpointConfig.request) and around sends to push channels (execute_side_effects).
+def gated_turns(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def handle_message(self: Any, message: Any) -> Any:
+        async with GATE.turn():
+            return await original(self, message)
 
-    handle_message = MessageProcessor.handle_message
-    execute_side_effects = MessageProcessor.execute_side_effects
-    request = EndpointConfig.request
+    return handle_message
 
-    async def gated_handle_message(self: MessageProcessor, message: Any) -> Any:
-        async with gate.turn():
-            return await handle_message(self, message)
 
-    async def gated_side_effects(self: MessageProcessor, events: Any, tracker: Any, output_channel: Any) -> None:
+def gated_side_effects(original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    async def execute_side_effects(self: Any, events: Any, tracker: Any, output_channel: Any) -> None:
         # REST collects the answers in memory and is done at once; push channels send them.
-        await gate.outside(execute_side_effects(self, events, tracker, output_channel))
+        await GATE.outside(original(self, events, tracker, output_channel))
 
-    async def gated_request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
-        return await gate.outside(request(self, *args, **kwargs))
+    return execute_side_effects
 
-    MessageProcessor.handle_message = gated_handle_message  # type: ignore[method-assign]
-    MessageProcessor.execute_side_effects = gated_side_effects  # type: ignore[method-assign]
-    EndpointConfig.request = gated_request  # type: ignore[method-assign]
-    _installed = True
+
+def gated_request(original: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await GATE.outside(original(self, *args, **kwargs))
+
+    return request

@@ -3,10 +3,11 @@
 Rasa's own channels assume well-formed provider requests: an empty body or a
 JSON list on the REST channel, or a Messenger call that is not a page event,
 end in an exception and "500 Internal Server Error". Installed by
-`assistant.runtime.serve`, a request middleware checks what each channel needs before
-its handler runs: the size (providers cap messages far below the limit), that
-a JSON body is a UTF-8 JSON object, and the fields the channel reads. Signature
-checks stay in the channels (assistant/channels/connectors.py), which run afterwards.
+`assistant.runtime.serve` (through the registry, assistant/runtime/patches.py),
+a request middleware checks what each channel needs before its handler runs:
+the size (providers cap messages far below the limit), that a JSON body is a
+UTF-8 JSON object, and the fields the channel reads. Signature checks stay in
+the channels (assistant/channels/connectors.py), which run afterwards.
 
 The website widget's socket.io channel has no HTTP answer to give: a message
 event Rasa cannot read raised in its handler (logged, the patient saw
@@ -20,7 +21,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sanic import Sanic, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -124,28 +125,24 @@ def guard_socketio(channel: Any) -> None:
         handlers["session_request"] = session_request
 
 
-_installed = False
-
-
-def install_on_rasa() -> None:
-    """Add the check to the Sanic app Rasa builds for `rasa run`."""
-    global _installed
-    if _installed:
-        return
-    import rasa.core.run
-
-    original = rasa.core.run.configure_app
+# Each function below is given Rasa's original and returns what the registry installs in its place.
+def checking_webhooks(original: Callable[..., Sanic]) -> Callable[..., Sanic]:
+    """`rasa.core.run.configure_app`, with the webhook check on the Sanic app it builds for `rasa run`."""
 
     def configure_app(*args: Any, **kwargs: Any) -> Sanic:
         app = original(*args, **kwargs)
         install(app)
-        from rasa.core.channels.socketio import SocketIOInput
-
-        channels = kwargs.get("input_channels", args[0] if args else None) or []
-        for channel in channels:
-            if isinstance(channel, SocketIOInput):
-                guard_socketio(channel)
         return app
 
-    rasa.core.run.configure_app = configure_app
-    _installed = True
+    return configure_app
+
+
+def guarded_socketio(original: Callable[..., Blueprint]) -> Callable[..., Blueprint]:
+    """`SocketIOInput.blueprint`, with its message and session handlers checked (`guard_socketio`)."""
+
+    def blueprint(self: Any, on_new_message: Callable[..., Awaitable[Any]]) -> Blueprint:
+        routes = original(self, on_new_message)
+        guard_socketio(self)  # the handlers were registered on self.sio just now
+        return routes
+
+    return blueprint
