@@ -24,6 +24,8 @@ SUGGESTION_LABELS: dict[str, str] = {
     "session_preparation": "How to prepare",
     "cost_insurance": "Cost and insurance",
     "clinic_info": "Address and opening hours",
+    "session_aftercare": "After your session",
+    "chiropractic_care": "Chiropractic care",
     "book_appointment": "Book a session",
     "reschedule_cancel": "Change an appointment",
     "human_handoff": "Talk to our staff",

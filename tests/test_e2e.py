@@ -85,6 +85,14 @@ def test_first_message_gets_the_notice_then_the_answer(stack: servers.Stack, ans
         ("how much does it cost, do you take insurance?", ["utter_cost_insurance"]),
         ("where are you located and what are your hours?", ["utter_clinic_info"]),
         ("what should I wear?", ["utter_session_preparation", "utter_session_preparation_detail"]),
+        (
+            "can I drive home after a session? is it normal to feel tired or a bit sore after?",
+            ["utter_session_aftercare", "utter_session_aftercare_detail"],
+        ),
+        (
+            "do you also do chiropractic adjustments? can I have both on the same day?",
+            ["utter_chiropractic_care", "utter_chiropractic_care_detail"],
+        ),
         ("what's the weather tomorrow?", ["utter_out_of_scope"]),
         ("what's the best treatment for my migraines?", ["utter_out_of_scope"]),
         ("would needles even help my leg?", ["utter_acupuncture_benefits", "utter_acupuncture_benefits_detail"]),

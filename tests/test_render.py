@@ -66,6 +66,35 @@ def test_known_facts_are_stated_from_the_profile() -> None:
     assert "within one working day" in answers["utter_booking_requested"]
 
 
+def test_chiropractic_care_offers_staff_for_what_the_profile_does_not_say() -> None:
+    unknown = texts(EMPTY)["utter_chiropractic_care"]
+    assert "offers chiropractic care" in unknown
+    assert "staff will confirm who gives it and whether you can have both on the same day" in unknown
+    assert "Freund" not in unknown  # the profile's practitioner is not assumed to be the chiropractor
+    chiropractor = {**FULL, "chiropractor": "Dr. Jane Roe, DC"}
+    named = texts(chiropractor)["utter_chiropractic_care"]
+    assert "given by Dr. Jane Roe, DC." in named
+    assert "staff will confirm whether you can have both on the same day: you can call (555) 010-0100" in named
+    known = texts({**chiropractor, "same_day_care": "Both can be booked in one visit."})["utter_chiropractic_care"]
+    assert known.endswith("given by Dr. Jane Roe, DC. Both can be booked in one visit.")
+    assert "staff will confirm" not in known
+
+
+def test_aftercare_says_how_to_reach_the_clinic_and_when_it_is_an_emergency() -> None:
+    unknown = texts(EMPTY)["utter_session_aftercare_detail"]
+    assert "please contact the Natural Care Chiropractic front desk" in unknown
+    assert "call 911" in unknown
+    known = texts(FULL)["utter_session_aftercare_detail"]
+    assert "call (555) 010-0100 or email desk@example.com during opening hours" in known
+
+
+@pytest.mark.parametrize("profile", [EMPTY, FULL, {**FULL, "chiropractor": "Dr. Jane Roe, DC"}])
+def test_the_new_topics_fit_a_phone_screen_with_any_profile(profile: dict) -> None:
+    answers = texts(profile)
+    for name in ("utter_session_aftercare_detail", "utter_chiropractic_care"):
+        assert len(answers[name].split()) <= 70, name
+
+
 def test_booking_link_becomes_a_button_only_when_configured() -> None:
     with_link = yaml.safe_load(render(parse_profile(FULL)))["responses"]["utter_booking_requested"][0]
     assert with_link["buttons"] == [{"title": "Book online", "payload": FULL["booking_url"]}]

@@ -54,6 +54,8 @@ class ClinicProfile:
     insurance_policy: str = ""
     payment_methods: str = ""
     booking_confirmation: str = ""
+    chiropractor: str = ""
+    same_day_care: str = ""
 
     @property
     def hours_known(self) -> bool:
@@ -200,6 +202,8 @@ def parse_profile(raw: Any) -> ClinicProfile:
         insurance_policy=_text(raw, "insurance_policy"),
         payment_methods=_text(raw, "payment_methods"),
         booking_confirmation=_text(raw, "booking_confirmation"),
+        chiropractor=_text(raw, "chiropractor"),
+        same_day_care=_text(raw, "same_day_care"),
     )
 
 
