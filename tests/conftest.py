@@ -76,6 +76,20 @@ def clinic_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> servers
     return servers.loopback_stack(ensure_model(ROOT / "config.yml", "clinic"), tmp_path_factory.mktemp(name))
 
 
+@pytest.fixture(scope="module")
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    """The action server, the Rasa server and the website on loopback, for one test module."""
+    stack = clinic_stack(tmp_path_factory, request.module.__name__.rsplit(".", 1)[-1])
+    with servers.running(stack):
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def answers(domain: dict[str, Any]) -> dict[str, str]:
+    """Each response's first text, by response name: what the servers are expected to answer."""
+    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+
+
 @pytest.fixture(scope="session")
 def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     """One set of servers, staff console included, for the browser tests of the widget and the console."""

@@ -23,13 +23,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = clinic_stack(tmp_path_factory, "e2e")
-    with servers.running(stack):
-        yield stack
-
-
-@pytest.fixture(scope="module")
 def rasa_without_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     """The Rasa server alone: its action endpoint points at a port nobody listens on."""
     stack = clinic_stack(tmp_path_factory, "no-actions")
@@ -58,11 +51,6 @@ def database(stack: servers.Stack) -> Path:
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("text", "") for m in messages]
-
-
-@pytest.fixture(scope="module")
-def answers(domain: dict[str, Any]) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
 
 
 def test_first_message_gets_the_notice_then_the_answer(stack: servers.Stack, answers: dict[str, str]) -> None:

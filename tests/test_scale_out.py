@@ -56,11 +56,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             servers.stop(first)
 
 
-@pytest.fixture(scope="module")
-def answers(domain: dict[str, Any]) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
-
-
 def say(stack: servers.Stack, sender: str, message: str) -> list[str]:
     response = requests.post(
         f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60

@@ -6,24 +6,15 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import socketio
 
-from tests.conftest import clinic_stack
 from tools import servers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = clinic_stack(tmp_path_factory, "web")
-    with servers.running(stack):
-        yield stack
 
 
 def test_one_script_tag_embeds_the_widget_and_nothing_comes_from_a_cdn(stack: servers.Stack) -> None:
