@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import JsonStub, clinic_stack
 from tools import servers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
 TWILIO_TOKEN = "twilio-auth-token"
 TELEGRAM_SECRET = "telegram-secret-token-0123"
 TELEGRAM_RESULTS = {
@@ -401,20 +401,3 @@ async def test_a_session_request_without_an_object_still_gets_a_session(channel_
     finally:
         await client.disconnect()
     assert len(confirmed) == 2 and all(isinstance(s, str) and len(s) == 32 for s in confirmed), confirmed
-
-
-async def test_a_number_goes_through_as_text_when_the_database_is_down() -> None:
-    """The turn then answers that the service is unavailable; the webhook must not fail first."""
-    from types import SimpleNamespace
-
-    from sqlalchemy.exc import OperationalError
-
-    from assistant.channels.connectors import SignedTwilioInput
-
-    class DownStore:
-        async def retrieve(self, sender: str) -> None:
-            raise OperationalError("SELECT", {}, Exception("connection refused"))
-
-    channel = SignedTwilioInput("AC" + "0" * 32, TWILIO_TOKEN, "+15550100")
-    channel.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=DownStore())))
-    assert await channel.choose("+15550123", "2") == "2"

@@ -19,7 +19,7 @@ from tests.conftest import clinic_stack
 from tools import handoff, servers
 from tools.load import booking_turns
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from tests.conftest import clinic_stack
 from tools import servers, services
 from tools.load import booking_turns, process_table, tree
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.services]
 
 
 @dataclasses.dataclass

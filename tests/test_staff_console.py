@@ -44,7 +44,7 @@ def postgres_server() -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def console(request: pytest.FixtureRequest, tmp_path: Path) -> Console:
     """The console on SQLite, and again on PostgreSQL (its own full-text index and triggers)."""
     url = fresh_postgres_database(request.getfixturevalue("postgres_server")) if request.param == "postgresql" else ""
@@ -650,6 +650,7 @@ def test_index_follows_new_events_records_and_erasure(console: Console) -> None:
     assert SETTLE_SECONDS >= 10
 
 
+@pytest.mark.services
 async def test_database_lost_mid_run_is_a_clear_503_and_service_resumes(tmp_path: Path) -> None:
     with services.postgres() as server:
         console = make_console(tmp_path, server.url)

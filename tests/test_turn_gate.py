@@ -174,6 +174,7 @@ def hanging_action_server() -> Iterator[int]:
 
 
 @pytest.mark.e2e
+@pytest.mark.model
 def test_a_hanging_action_server_does_not_hold_up_faq_answers(
     tmp_path_factory: pytest.TempPathFactory, hanging_action_server: int
 ) -> None:

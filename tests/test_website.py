@@ -14,7 +14,7 @@ import socketio
 
 from tools import servers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 
 def test_one_script_tag_embeds_the_widget_and_nothing_comes_from_a_cdn(stack: servers.Stack) -> None:

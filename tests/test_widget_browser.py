@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import ARTEFACTS, ROOT, clinic_stack
 from tools import servers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.model]
 
 
 @pytest.fixture
