@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from actions import db, settings
 from tools import servers
@@ -42,6 +45,15 @@ class JsonStub(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+
+@event.listens_for(Engine, "connect")
+def no_disk_syncs(connection: Any, _: Any) -> None:
+    """Test databases are thrown away: SQLite need not wait for the disk at each commit (as the
+    throwaway PostgreSQL of tools/services.py runs without fsync). Most of the staff console
+    tests' time went to those waits when other work kept the disk busy."""
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute("PRAGMA synchronous = OFF")
 
 
 def load_yaml(path: Path) -> Any:

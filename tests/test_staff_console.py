@@ -38,6 +38,19 @@ from tools.conversations import Script
 PUBLIC = {"/login", "/static"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost: these tests check who may sign in, not how costly a guess is,
+    and the library's defaults (about 0.2 s a hash here) made hashing most of their time."""
+    from argon2 import PasswordHasher
+
+    quick = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", quick)
+        patch.setattr(accounts, "_DUMMY_HASH", quick.hash("unknown user"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def postgres_server() -> Iterator[str]:
     with services.postgres() as server:
