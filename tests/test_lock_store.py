@@ -39,11 +39,11 @@ async def test_redis_url_gives_a_shared_lock_store() -> None:
         first, second = store(redis.url), store(redis.url)
         assert isinstance(first, RedisLockStore)
         async with first.lock("conversation-1"):
-            # The other process's store sees the same lock: its ticket waits behind ours.
+            # The other process's store sees the same lock, held by our ticket.
             lock = second.get_lock("conversation-1")
-            assert lock is not None and lock.is_someone_waiting()
-        after = second.get_lock("conversation-1")
-        assert after is None or not after.is_someone_waiting()
+            assert lock is not None and [t.number for t in lock.tickets] == [0] and lock.now_serving == 0
+        # Our ticket given back and nobody else waiting: the lock is deleted, not left empty.
+        assert second.get_lock("conversation-1") is None
 
 
 @pytest.fixture(scope="module")
