@@ -16,7 +16,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 export LOCK_STORE_URL ?=
 
-.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff load clean
+.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test unit test-stories pytest bench bench-staff load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,12 @@ pytest: train ## unit tests of actions and tools, then end-to-end tests on real 
 
 # pytest last, so its summary is the final line of the run.
 test: lint validate eval test-stories pytest ## everything CI runs
+
+# The tiers are pyproject.toml's markers; tests/conftest.py fails a test that needs one it lacks.
+# The clinic answers are rendered (the tests read them); nothing is trained.
+unit: install ## the tests that need no server, PostgreSQL, Redis, Chromium or trained model (well under a minute)
+	@$(PY) -m assistant.clinic.render
+	$(PY) -m pytest -m "not (e2e or services or browser or model)" tests
 
 bench: train ## throughput/latency/memory vs. Rasa's default config, then the staff console's (reports)
 	$(PY) -m tools.bench

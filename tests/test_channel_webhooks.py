@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 from tests.conftest import JsonStub, clinic_stack
 from tools import servers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
 TWILIO_TOKEN = "twilio-auth-token"
 TELEGRAM_SECRET = "telegram-secret-token-0123"
 TELEGRAM_RESULTS = {
@@ -55,7 +55,8 @@ class ProviderApi(JsonStub):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+def channel_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
+    """The servers with the messaging channels on, their providers' APIs stubbed."""
     api = ThreadingHTTPServer(("127.0.0.1", 0), ProviderApi)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     stack = clinic_stack(tmp_path_factory, "channels")
@@ -83,8 +84,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
     api.shutdown()
 
 
-def sms(stack: servers.Stack, sender: str, body: str, signature: str | None = None) -> requests.Response:
-    url = f"{stack.url}/webhooks/twilio/webhook"
+def sms(channel_stack: servers.Stack, sender: str, body: str, signature: str | None = None) -> requests.Response:
+    url = f"{channel_stack.url}/webhooks/twilio/webhook"
     form = {"From": sender, "To": "+15550100", "Body": body, "MessageSid": "SM" + uuid.uuid4().hex}
     signature = signature or RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
     return requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
@@ -94,50 +95,52 @@ def sent_to(number: str) -> list[str]:
     return [m["Body"][0] for m in ProviderApi.sent if m.get("To") == [number]]
 
 
-def events(stack: servers.Stack, sender: str) -> list[dict]:
+def events(channel_stack: servers.Stack, sender: str) -> list[dict]:
     tracker = requests.get(
-        f"{stack.url}/conversations/{sender}/tracker", params={"token": stack.token}, timeout=10
+        f"{channel_stack.url}/conversations/{sender}/tracker", params={"token": channel_stack.token}, timeout=10
     ).json()
     return [e for e in tracker["events"] if e["event"] == "user"]
 
 
-def test_an_sms_question_is_answered_through_twilio(stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_an_sms_question_is_answered_through_twilio(channel_stack: servers.Stack, answers: dict[str, str]) -> None:
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    assert sms(stack, number, "what is sciatica exactly?").status_code < 300
+    assert sms(channel_stack, number, "what is sciatica exactly?").status_code < 300
     assert answers["utter_sciatica_definition"].split("\n\n")[0] in sent_to(number)
 
 
-def test_buttons_become_numbered_options_and_a_number_picks_one(stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_buttons_become_numbered_options_and_a_number_picks_one(
+    channel_stack: servers.Stack, answers: dict[str, str]
+) -> None:
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    sms(stack, number, "hello")
+    sms(channel_stack, number, "hello")
     greeting = sent_to(number)[-1]
     assert "Reply with a number:\n1. What is sciatica?\n2. Can acupuncture help?" in greeting
-    sms(stack, number, "1")
+    sms(channel_stack, number, "1")
     assert sent_to(number)[-1] == answers["utter_sciatica_definition"].split("\n\n")[-1]
 
 
-def restart_rasa(stack: servers.Stack) -> None:
+def restart_rasa(channel_stack: servers.Stack) -> None:
     """Stop the Rasa server and start a new process: nothing kept in the old one's memory survives."""
     import os
     import signal
 
-    [rasa] = [p for p in stack.processes if "assistant.runtime.serve" in map(str, p.args)]
+    [rasa] = [p for p in channel_stack.processes if "assistant.runtime.serve" in map(str, p.args)]
     os.killpg(rasa.pid, signal.SIGTERM)
     rasa.wait(timeout=30)
-    stack.processes.remove(rasa)
-    servers.start_rasa_ready(stack)
+    channel_stack.processes.remove(rasa)
+    servers.start_rasa_ready(channel_stack)
 
 
 def test_a_number_picks_an_option_when_another_process_takes_the_reply(
-    stack: servers.Stack, answers: dict[str, str]
+    channel_stack: servers.Stack, answers: dict[str, str]
 ) -> None:
     """With several Rasa processes the reply to numbered options may reach one that did not send them."""
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    sms(stack, number, "hello")
+    sms(channel_stack, number, "hello")
     assert "2. Can acupuncture help?" in sent_to(number)[-1]
-    restart_rasa(stack)
+    restart_rasa(channel_stack)
     before = len(sent_to(number))
-    sms(stack, number, "2")
+    sms(channel_stack, number, "2")
     replies = sent_to(number)[before:]
     assert any(reply.startswith(answers["utter_acupuncture_benefits"]) for reply in replies), replies
 
@@ -160,19 +163,21 @@ def test_numbers_only_answer_the_options_since_the_patients_last_message() -> No
     assert last_options(None) == []
 
 
-def test_an_emergency_by_sms_gets_the_whole_emergency_text(stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_an_emergency_by_sms_gets_the_whole_emergency_text(
+    channel_stack: servers.Stack, answers: dict[str, str]
+) -> None:
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    sms(stack, number, "I wet myself this morning and didn't notice")
+    sms(channel_stack, number, "I wet myself this morning and didn't notice")
     assert sent_to(number)[-1] == answers["utter_red_flag_emergency"]
 
 
-def test_a_forged_sms_is_refused_and_not_stored(stack: servers.Stack) -> None:
+def test_a_forged_sms_is_refused_and_not_stored(channel_stack: servers.Stack) -> None:
     number = "+1555" + str(uuid.uuid4().int)[:7]
-    assert sms(stack, number, "what is sciatica?", signature="forged").status_code == 403
-    assert events(stack, number) == [] and sent_to(number) == []
+    assert sms(channel_stack, number, "what is sciatica?", signature="forged").status_code == 403
+    assert events(channel_stack, number) == [] and sent_to(number) == []
 
 
-def messenger(stack: servers.Stack, sender: str, text: str, secret: str = FACEBOOK_SECRET) -> requests.Response:
+def messenger(channel_stack: servers.Stack, sender: str, text: str, secret: str = FACEBOOK_SECRET) -> requests.Response:
     body = json.dumps(
         {
             "object": "page",
@@ -193,28 +198,30 @@ def messenger(stack: servers.Stack, sender: str, text: str, secret: str = FACEBO
         }
     ).encode()
     signature = "sha1=" + hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
-    url = f"{stack.url}/webhooks/facebook/webhook"
+    url = f"{channel_stack.url}/webhooks/facebook/webhook"
     return requests.post(url, data=body, headers={"X-Hub-Signature": signature}, timeout=30)
 
 
-def test_a_messenger_question_is_answered_through_the_send_api(stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_a_messenger_question_is_answered_through_the_send_api(
+    channel_stack: servers.Stack, answers: dict[str, str]
+) -> None:
     sender = "fb-" + uuid.uuid4().hex
-    assert messenger(stack, sender, "what is sciatica exactly?").status_code == 200
+    assert messenger(channel_stack, sender, "what is sciatica exactly?").status_code == 200
     to_sender = [body for _, body in ProviderApi.graph if body["recipient"]["id"] == sender]
     texts = [body["message"].get("text") for body in to_sender if "message" in body]
     assert answers["utter_sciatica_definition"].split("\n\n")[0] in texts
     assert all(path.startswith("/graph/me/messages?access_token=page-token") for path, _ in ProviderApi.graph)
 
 
-def test_a_messenger_message_with_a_bad_signature_is_refused(stack: servers.Stack) -> None:
+def test_a_messenger_message_with_a_bad_signature_is_refused(channel_stack: servers.Stack) -> None:
     sender = "fb-" + uuid.uuid4().hex
-    assert messenger(stack, sender, "hi", secret="not-the-secret").status_code == 403
-    assert events(stack, sender) == []
-    url = f"{stack.url}/webhooks/facebook/webhook"
+    assert messenger(channel_stack, sender, "hi", secret="not-the-secret").status_code == 403
+    assert events(channel_stack, sender) == []
+    url = f"{channel_stack.url}/webhooks/facebook/webhook"
     assert requests.get(url, params={"hub.verify_token": "verify-me", "hub.challenge": "42"}, timeout=10).text == "42"
 
 
-def telegram(stack: servers.Stack, chat: int, text: str, secret: str = TELEGRAM_SECRET) -> requests.Response:
+def telegram(channel_stack: servers.Stack, chat: int, text: str, secret: str = TELEGRAM_SECRET) -> requests.Response:
     update = {
         "update_id": chat,
         "message": {
@@ -226,16 +233,18 @@ def telegram(stack: servers.Stack, chat: int, text: str, secret: str = TELEGRAM_
         },
     }
     return requests.post(
-        f"{stack.url}/webhooks/telegram/webhook",
+        f"{channel_stack.url}/webhooks/telegram/webhook",
         json=update,
         headers={"X-Telegram-Bot-Api-Secret-Token": secret},
         timeout=30,
     )
 
 
-def test_a_telegram_question_is_answered_through_the_bot_api(stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_a_telegram_question_is_answered_through_the_bot_api(
+    channel_stack: servers.Stack, answers: dict[str, str]
+) -> None:
     chat = uuid.uuid4().int % 10**9
-    assert telegram(stack, chat, "what is sciatica exactly?").status_code == 200
+    assert telegram(channel_stack, chat, "what is sciatica exactly?").status_code == 200
     sent = [
         form["text"][0]
         for method, form in ProviderApi.telegram
@@ -245,19 +254,16 @@ def test_a_telegram_question_is_answered_through_the_bot_api(stack: servers.Stac
 
 
 def test_telegram_registers_its_webhook_with_the_secret_and_refuses_requests_without_it(
-    stack: servers.Stack,
+    channel_stack: servers.Stack,
 ) -> None:
-    assert requests.get(f"{stack.url}/webhooks/telegram/set_webhook", timeout=30).status_code == 200
+    assert requests.get(f"{channel_stack.url}/webhooks/telegram/set_webhook", timeout=30).status_code == 200
     [(_, form)] = [entry for entry in ProviderApi.telegram if entry[0] == "setWebhook"]
-    assert form["secret_token"] == [TELEGRAM_SECRET] and form["url"] == [f"{stack.url}/webhooks/telegram/webhook"]
+    assert form["secret_token"] == [TELEGRAM_SECRET] and form["url"] == [
+        f"{channel_stack.url}/webhooks/telegram/webhook"
+    ]
     chat = uuid.uuid4().int % 10**9
-    assert telegram(stack, chat, "hi", secret="wrong-secret-0000000").status_code == 403
-    assert events(stack, str(chat)) == []
-
-
-@pytest.fixture(scope="module")
-def answers(domain: dict) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
+    assert telegram(channel_stack, chat, "hi", secret="wrong-secret-0000000").status_code == 403
+    assert events(channel_stack, str(chat)) == []
 
 
 BIG = "sciatica " * 12_000  # about 100 kB
@@ -272,7 +278,7 @@ def signed_messenger(body: bytes) -> dict[str, str]:
     "case",
     ["empty", "not json", "not utf-8", "json list", "no message", "number message", "100 kB"],
 )
-def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(stack: servers.Stack, case: str) -> None:
+def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(channel_stack: servers.Stack, case: str) -> None:
     rest = {
         "empty": b"",
         "not json": b"{",
@@ -283,14 +289,14 @@ def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(stack: servers.
         "100 kB": json.dumps({"sender": "bad-" + uuid.uuid4().hex, "message": BIG}).encode(),
     }[case]
     posts = [
-        (f"{stack.url}/webhooks/rest/webhook", rest, {"Content-Type": "application/json"}),
+        (f"{channel_stack.url}/webhooks/rest/webhook", rest, {"Content-Type": "application/json"}),
         (
-            f"{stack.url}/webhooks/facebook/webhook",
+            f"{channel_stack.url}/webhooks/facebook/webhook",
             rest,
             {"Content-Type": "application/json", **signed_messenger(rest)},
         ),
         (
-            f"{stack.url}/webhooks/telegram/webhook",
+            f"{channel_stack.url}/webhooks/telegram/webhook",
             rest,
             {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
         ),
@@ -301,7 +307,7 @@ def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(stack: servers.
         if response.status_code >= 400:
             assert response.text.strip(), (url, case)  # says what was wrong
     # Twilio: a signed form with the same kind of trouble.
-    url = f"{stack.url}/webhooks/twilio/webhook"
+    url = f"{channel_stack.url}/webhooks/twilio/webhook"
     form = {"From": "+15550199", "To": "+15550100", "Body": BIG if case == "100 kB" else "", "MessageSid": "SM1"}
     if case == "no message":
         del form["Body"]
@@ -313,9 +319,11 @@ def test_bad_input_on_every_channel_gets_a_clear_4xx_never_a_500(stack: servers.
 @pytest.mark.parametrize(
     "text", ["😀😀😀", "¿Qué es la ciática?", "坐骨神经痛是什么?", "ما هو عرق النسا", "   ", "\u200b"]
 )
-def test_emoji_and_other_languages_get_a_polite_answer(stack: servers.Stack, text: str) -> None:
+def test_emoji_and_other_languages_get_a_polite_answer(channel_stack: servers.Stack, text: str) -> None:
     sender = "lang-" + uuid.uuid4().hex
-    response = requests.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        f"{channel_stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     assert response.status_code < 500, (text, response.status_code)
     if response.status_code == 200 and text.strip("\u200b "):
         replies = [message.get("text", "") for message in response.json()]
@@ -335,7 +343,9 @@ SOCKET_CASES = {
 
 
 @pytest.mark.parametrize("case", list(SOCKET_CASES))
-async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(stack: servers.Stack, case: str) -> None:
+async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(
+    channel_stack: servers.Stack, case: str
+) -> None:
     """socket.io has no status code: the patient is told in the chat, and the next message is answered."""
     import asyncio
 
@@ -358,7 +368,7 @@ async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(sta
         await asyncio.sleep(0.3)
         return received[count:]
 
-    await client.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
+    await client.connect(channel_stack.url, socketio_path="/socket.io", transports=["websocket"])
     try:
         await client.emit("session_request", {"session_id": session})
         await asyncio.wait_for(confirmed.wait(), 10)
@@ -369,10 +379,10 @@ async def test_an_unreadable_widget_message_is_answered_and_the_chat_goes_on(sta
         assert [r for r in await replies_after(len(received)) if r.get("text")], "no answer after the bad message"
     finally:
         await client.disconnect()
-    assert not any(BIG[:100] in str(e) for e in events(stack, session)), "the oversized message was stored"
+    assert not any(BIG[:100] in str(e) for e in events(channel_stack, session)), "the oversized message was stored"
 
 
-async def test_a_session_request_without_an_object_still_gets_a_session(stack: servers.Stack) -> None:
+async def test_a_session_request_without_an_object_still_gets_a_session(channel_stack: servers.Stack) -> None:
     import asyncio
 
     import socketio
@@ -380,7 +390,7 @@ async def test_a_session_request_without_an_object_still_gets_a_session(stack: s
     confirmed: list[str] = []
     client = socketio.AsyncClient()
     client.on("session_confirm", confirmed.append)
-    await client.connect(stack.url, socketio_path="/socket.io", transports=["websocket"])
+    await client.connect(channel_stack.url, socketio_path="/socket.io", transports=["websocket"])
     try:
         await client.emit("session_request", "not an object")
         await client.emit("session_request", {"session_id": 42})
@@ -391,20 +401,3 @@ async def test_a_session_request_without_an_object_still_gets_a_session(stack: s
     finally:
         await client.disconnect()
     assert len(confirmed) == 2 and all(isinstance(s, str) and len(s) == 32 for s in confirmed), confirmed
-
-
-async def test_a_number_goes_through_as_text_when_the_database_is_down() -> None:
-    """The turn then answers that the service is unavailable; the webhook must not fail first."""
-    from types import SimpleNamespace
-
-    from sqlalchemy.exc import OperationalError
-
-    from assistant.channels.connectors import SignedTwilioInput
-
-    class DownStore:
-        async def retrieve(self, sender: str) -> None:
-            raise OperationalError("SELECT", {}, Exception("connection refused"))
-
-    channel = SignedTwilioInput("AC" + "0" * 32, TWILIO_TOKEN, "+15550100")
-    channel.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=DownStore())))
-    assert await channel.choose("+15550123", "2") == "2"

@@ -1,5 +1,6 @@
 """Channels from credentials.yml and the environment: unset messaging apps are left out,
-a half-configured one is a clear error, and the written file keeps its secrets private."""
+a half-configured one is a clear error, and the written file keeps its secrets private. The
+connectors in-process (against real providers' stubs: test_channel_webhooks.py)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,20 @@ def test_the_written_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     assert write_credentials(target, TELEGRAM) == ["rest", "socketio", TELEGRAM_CHANNEL]
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert yaml.safe_load(target.read_text())[TELEGRAM_CHANNEL]["access_token"] == "123:abc"
+
+
+async def test_a_number_goes_through_as_text_when_the_database_is_down() -> None:
+    """The turn then answers that the service is unavailable; the webhook must not fail first."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import OperationalError
+
+    from assistant.channels.connectors import SignedTwilioInput
+
+    class DownStore:
+        async def retrieve(self, sender: str) -> None:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    channel = SignedTwilioInput("AC" + "0" * 32, "twilio-auth-token", "+15550100")
+    channel.app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=DownStore())))
+    assert await channel.choose("+15550123", "2") == "2"

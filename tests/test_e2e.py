@@ -19,14 +19,7 @@ from tests.conftest import clinic_stack
 from tools import handoff, servers
 from tools.load import booking_turns
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Stack]:
-    stack = clinic_stack(tmp_path_factory, "e2e")
-    with servers.running(stack):
-        yield stack
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +51,6 @@ def database(stack: servers.Stack) -> Path:
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m.get("text", "") for m in messages]
-
-
-@pytest.fixture(scope="module")
-def answers(domain: dict[str, Any]) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
 
 
 def test_first_message_gets_the_notice_then_the_answer(stack: servers.Stack, answers: dict[str, str]) -> None:

@@ -54,6 +54,7 @@ MESSAGES = [
     "¿Qué es la ciática?",
     "x" * 2000,
 ]
+pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from tests.conftest import clinic_stack
 from tools import servers, services
 from tools.load import booking_turns, process_table, tree
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.services]
 
 
 @dataclasses.dataclass
@@ -54,11 +54,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         finally:
             servers.stop(second)
             servers.stop(first)
-
-
-@pytest.fixture(scope="module")
-def answers(domain: dict[str, Any]) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
 
 
 def say(stack: servers.Stack, sender: str, message: str) -> list[str]:

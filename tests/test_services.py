@@ -13,6 +13,8 @@ import redis
 
 from tools import services
 
+pytestmark = pytest.mark.services
+
 
 def port_free(port: int) -> bool:
     """Nothing listens on 127.0.0.1:port and a server could listen there again."""

@@ -17,7 +17,7 @@ from assistant.staff import accounts
 from tests.conftest import ARTEFACTS
 from tools import servers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.model]
 PASSWORD = "staff browser test password"
 STAFF_REPLY = "Hello, this is Maria from the front desk. How can I help?"
 

@@ -38,13 +38,26 @@ from tools.conversations import Script
 PUBLIC = {"/login", "/static"}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def quick_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost: these tests check who may sign in, not how costly a guess is,
+    and the library's defaults (about 0.2 s a hash here) made hashing most of their time."""
+    from argon2 import PasswordHasher
+
+    quick = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", quick)
+        patch.setattr(accounts, "_DUMMY_HASH", quick.hash("unknown user"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def postgres_server() -> Iterator[str]:
     with services.postgres() as server:
         yield server.url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def console(request: pytest.FixtureRequest, tmp_path: Path) -> Console:
     """The console on SQLite, and again on PostgreSQL (its own full-text index and triggers)."""
     url = fresh_postgres_database(request.getfixturevalue("postgres_server")) if request.param == "postgresql" else ""
@@ -650,6 +663,7 @@ def test_index_follows_new_events_records_and_erasure(console: Console) -> None:
     assert SETTLE_SECONDS >= 10
 
 
+@pytest.mark.services
 async def test_database_lost_mid_run_is_a_clear_503_and_service_resumes(tmp_path: Path) -> None:
     with services.postgres() as server:
         console = make_console(tmp_path, server.url)

@@ -166,6 +166,7 @@ def postgres() -> Iterator[services.PostgresServer]:
         yield server
 
 
+@pytest.mark.services
 def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
     tmp_path: Path, domain: Domain, postgres: services.PostgresServer
 ) -> None:
@@ -201,6 +202,7 @@ def test_on_postgresql_rows_are_rasas_and_a_turn_is_one_read_and_one_insert(
     admin.dispose()
 
 
+@pytest.mark.services
 def test_on_postgresql_other_turns_compute_while_one_waits_for_the_database(
     domain: Domain, postgres: services.PostgresServer
 ) -> None:
@@ -242,6 +244,7 @@ def test_on_postgresql_other_turns_compute_while_one_waits_for_the_database(
         blocker.close()
 
 
+@pytest.mark.services
 def test_on_postgresql_a_database_that_is_down_raises_sqlalchemys_error_and_is_used_again_when_back(
     domain: Domain, postgres: services.PostgresServer
 ) -> None:
@@ -267,6 +270,7 @@ def test_on_postgresql_a_database_that_is_down_raises_sqlalchemys_error_and_is_u
     assert run(scenario()) == 15
 
 
+@pytest.mark.services
 def test_on_postgresql_a_restart_between_turns_costs_no_turn(domain: Domain, postgres: services.PostgresServer) -> None:
     store = URLSQLTrackerStore(domain=domain, host=postgres.url)
 
@@ -284,6 +288,7 @@ def test_on_postgresql_a_restart_between_turns_costs_no_turn(domain: Domain, pos
     assert run(scenario()) == 16
 
 
+@pytest.mark.services
 def test_on_postgresql_a_plan_made_on_a_small_table_reads_a_long_conversation_in_one_pass(
     domain: Domain, postgres: services.PostgresServer
 ) -> None:
@@ -319,6 +324,7 @@ def test_on_postgresql_a_plan_made_on_a_small_table_reads_a_long_conversation_in
     assert len(run(store.retrieve("long-talk")).events) == 1501
 
 
+@pytest.mark.services
 def test_on_postgresql_a_url_with_settings_only_psycopg2_reads_keeps_it(
     domain: Domain, postgres: services.PostgresServer
 ) -> None:

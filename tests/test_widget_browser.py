@@ -3,30 +3,18 @@ against the real servers on loopback. Screenshots go to artefacts/ (git-ignored)
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import ARTEFACTS, ROOT, clinic_stack
 from tools import servers
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def stack(browser_stack: servers.Stack) -> servers.Stack:
-    return browser_stack
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.model]
 
 
 @pytest.fixture
 def page(widget_page: Page) -> Page:
     return widget_page
-
-
-@pytest.fixture(scope="module")
-def answers(domain: dict[str, Any]) -> dict[str, str]:
-    return {name: variants[0]["text"] for name, variants in domain["responses"].items()}
 
 
 def ask(page: Page, text: str) -> None:
@@ -65,10 +53,10 @@ def test_an_emergency_is_unmistakable_with_a_tap_to_call_link(page: Page) -> Non
     page.screenshot(path=str(ARTEFACTS / "widget-emergency-1280.png"))
 
 
-def test_keyboard_only_at_360_pixels(browser: Browser, stack: servers.Stack, answers: dict[str, str]) -> None:
+def test_keyboard_only_at_360_pixels(browser: Browser, browser_stack: servers.Stack, answers: dict[str, str]) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto(stack.web_url + "/")
+    page.goto(browser_stack.web_url + "/")
     launcher = page.get_by_role("button", name="Chat with us")
     for _ in range(10):  # Tab through the page until the launcher has the focus
         page.keyboard.press("Tab")
@@ -136,7 +124,7 @@ def test_a_message_typed_offline_is_sent_when_the_server_is_back(
 
 
 def test_delete_my_conversation_erases_it_at_the_clinic(
-    page: Page, stack: servers.Stack, answers: dict[str, str]
+    page: Page, browser_stack: servers.Stack, answers: dict[str, str]
 ) -> None:
     import sqlite3
 
@@ -147,7 +135,7 @@ def test_delete_my_conversation_erases_it_at_the_clinic(
     session_id = page.evaluate(
         "JSON.parse(Object.entries(localStorage).find(e => e[0].startsWith('clinicChat:'))[1]).sessionId"
     )
-    database = stack.database_url.removeprefix("sqlite:///")
+    database = browser_stack.database_url.removeprefix("sqlite:///")
 
     def stored() -> int:
         with sqlite3.connect(database) as connection:
