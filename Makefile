@@ -31,10 +31,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 18 or newer (with npm) for the website widget" >&2; exit 2; }
 	npm ci --no-audit --no-fund --loglevel=error
 
-lint: install ## ruff; hadolint and the compose file's references (tools/check_deploy.py)
+lint: install ## ruff; hadolint and the compose file's references (tools/check_deploy.py); locks vs pyproject.toml
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m tools.check_deploy
+	$(PY) -m tools.check_lock
 
 format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
