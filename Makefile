@@ -16,7 +16,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 export LOCK_STORE_URL ?=
 
-.PHONY: help install lint format train run shell staff-user validate eval tune-fallback compare test test-stories pytest bench bench-staff load clean
+.PHONY: help install lint format train run shell staff-user migrate validate eval tune-fallback compare test test-stories pytest bench bench-staff load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ shell: install ## talk to the assistant in this terminal
 staff-user: install ## add a staff console account: make staff-user NAME=alex [ADMIN=1] (asks for the password)
 	@test -n "$(NAME)" || { echo "usage: make staff-user NAME=alex [ADMIN=1]" >&2; exit 2; }
 	@$(PY) -m assistant.staff add-user "$(NAME)" $(if $(ADMIN),--admin)
+
+migrate: install ## bring the clinic's tables in DATABASE_URL to the newest revision (the servers also do it at start)
+	$(PY) -m assistant.records migrate
 
 validate: train ## rasa data validate (fails on any warning not explained in tools/validate.py)
 	$(PY) -m tools.validate
