@@ -107,7 +107,7 @@ async def test_turns_of_one_conversation_on_two_stores_run_one_at_a_time_in_orde
         return call
 
     for each in stores:
-        each._async_call = tracked(each._async_call)  # type: ignore[method-assign]
+        each._async_call = tracked(each._async_call)
 
     async def turn(index: int) -> None:
         if index:
