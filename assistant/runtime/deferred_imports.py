@@ -36,7 +36,7 @@ class _DeferredModule(types.ModuleType):
             raise AttributeError(attr)
         self.__class__ = types.ModuleType  # before running its code: no recursion
         try:
-            self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
+            self.__spec__.loader.exec_module(self)
         except BaseException:
             sys.modules.pop(self.__name__, None)  # as a failed import leaves it: a retry starts over
             raise

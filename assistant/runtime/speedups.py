@@ -83,7 +83,7 @@ def _cache_event_classes() -> None:
             cache[type_name] = resolved
         return resolved
 
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
 def event_dispatch(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
@@ -135,7 +135,7 @@ def _compile_action_response_schema() -> None:
             return True
         return original(self, result)
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 def _run_graph_without_dask() -> None:
@@ -144,7 +144,7 @@ def _run_graph_without_dask() -> None:
     from assistant.runtime.graph_runner import SequentialGraphRunner
 
     # MessageProcessor._load_model looks the runner class up in its module.
-    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[misc]
+    rasa.core.processor.DaskGraphRunner = SequentialGraphRunner
 
 
 class TrainingSchema(GraphSchema):
@@ -154,7 +154,7 @@ class TrainingSchema(GraphSchema):
         self._serialized = serialized
         self._nodes: dict[str, SchemaNode] | None = None
 
-    @property  # type: ignore[override]
+    @property
     def nodes(self) -> dict[str, SchemaNode]:
         if self._nodes is None:
             self._nodes = GraphSchema.from_dict(self._serialized).nodes
@@ -162,14 +162,14 @@ class TrainingSchema(GraphSchema):
 
 
 def _defer_training_schema() -> None:
-    original = ModelMetadata.from_dict.__func__  # type: ignore[attr-defined]
+    original = ModelMetadata.from_dict.__func__
 
     def from_dict(cls: type[ModelMetadata], serialized: dict[str, Any]) -> ModelMetadata:
         metadata = original(cls, {**serialized, "train_schema": {"nodes": {}}})
         metadata.train_schema = TrainingSchema(serialized["train_schema"])
         return metadata
 
-    ModelMetadata.from_dict = classmethod(from_dict)  # type: ignore[method-assign,assignment]
+    ModelMetadata.from_dict = classmethod(from_dict)
 
 
 def _remember_empty_domain() -> None:
@@ -181,7 +181,7 @@ def _remember_empty_domain() -> None:
             known = self.__dict__[_EMPTY] = original(self)
         return known
 
-    Domain.is_empty = is_empty  # type: ignore[method-assign]
+    Domain.is_empty = is_empty
 
 
 def _run_actions_without_copy() -> None:
@@ -200,14 +200,14 @@ def _run_actions_without_copy() -> None:
         if prediction.events or type(action) not in READ_ONLY_ACTIONS:
             return await original(self, action, tracker, output_channel, nlg, prediction)
         # Rasa's first step, `temporary_tracker = tracker.copy()`, gets the tracker itself.
-        tracker.copy = lambda: tracker  # type: ignore[method-assign]
+        tracker.copy = lambda: tracker
         try:
             return await original(self, action, tracker, output_channel, nlg, prediction)
         finally:
             del tracker.copy
 
-    _run_action.__wrapped__ = original  # type: ignore[attr-defined]
-    MessageProcessor._run_action = _run_action  # type: ignore[method-assign]
+    _run_action.__wrapped__ = original
+    MessageProcessor._run_action = _run_action
 
 
 def _freeze_after_model_load() -> None:
@@ -221,7 +221,7 @@ def _freeze_after_model_load() -> None:
         gc.freeze()
         return agent
 
-    load_agent_on_start.__wrapped__ = original  # type: ignore[attr-defined]
+    load_agent_on_start.__wrapped__ = original
     run.load_agent_on_start = load_agent_on_start
 
 

@@ -137,7 +137,7 @@ def install(gate: TurnGate = GATE) -> None:
     async def gated_request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
         return await gate.outside(request(self, *args, **kwargs))
 
-    MessageProcessor.handle_message = gated_handle_message  # type: ignore[method-assign]
-    MessageProcessor.execute_side_effects = gated_side_effects  # type: ignore[method-assign]
-    EndpointConfig.request = gated_request  # type: ignore[method-assign]
+    MessageProcessor.handle_message = gated_handle_message
+    MessageProcessor.execute_side_effects = gated_side_effects
+    EndpointConfig.request = gated_request
     _installed = True

@@ -123,8 +123,8 @@ async def _save(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> No
 def install() -> None:
     global _installed
     if not _installed:
-        RemoteAction.run = _run  # type: ignore[method-assign]
-        Agent.handle_message = _handle_message  # type: ignore[method-assign]
-        FailSafeTrackerStore.retrieve = _retrieve  # type: ignore[method-assign]
-        FailSafeTrackerStore.save = _save  # type: ignore[method-assign]
+        RemoteAction.run = _run
+        Agent.handle_message = _handle_message
+        FailSafeTrackerStore.retrieve = _retrieve
+        FailSafeTrackerStore.save = _save
         _installed = True
