@@ -131,10 +131,11 @@ def migrate(url: str) -> str | None:
     """Bring the database at `url` to the newest revision; the revision it was at before."""
     with locked(url) as connection:
         before = current(connection)
-        newest = head()
+        known = scripts()
+        newest = known.get_current_head()
         if before == newest:
             return before
-        if before is not None and before not in {script.revision for script in scripts().walk_revisions()}:
+        if before is not None and before not in {script.revision for script in known.walk_revisions()}:
             raise MigrationError(
                 f"the database {safe_url(url)} is at revision {before}, which this version of the assistant "
                 "does not know: a newer version migrated it; run that version (or restore a backup)"
