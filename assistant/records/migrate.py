@@ -38,6 +38,9 @@ from sqlalchemy.pool import NullPool
 from assistant.stores.dburl import safe_url
 
 logger = logging.getLogger(__name__)
+# Alembic says "Will assume non-transactional DDL" on SQLite at every start of every server, though the
+# migration runs in our transaction; what was migrated is logged here instead.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Held for the whole migration on PostgreSQL: any fixed number, the same in every process.
