@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.settings import settings
-from assistant.records.tables import create_tables
+from assistant.records.migrate import MigrationError, migrate
 from assistant.stores.dburl import safe_url
 
 logger = logging.getLogger(__name__)
@@ -28,15 +28,15 @@ _creating = threading.Lock()
 
 @lru_cache(maxsize=1)
 def engine() -> Engine:
-    """Created on first use, not at import; tables made if missing. Actions store from worker
-    threads: without the lock, two first writes at once (two bookings confirmed together on a
-    new database) both created the tables, and PostgreSQL refused one of them."""
+    """Created on first use, not at import; the tables migrated to this version first (the
+    migration takes its own database lock against other processes). Actions store from worker
+    threads: the thread lock makes two first writes at once (two bookings confirmed together on
+    a new database) migrate once."""
     with _creating:
+        migrate(settings().database_url)
         # Pre-ping: after a database restart the pool's connections are dead; without it the
         # first booking afterwards failed ("couldn't save your request").
-        created = create_engine(settings().database_url, future=True, pool_pre_ping=True)
-        create_tables(created)
-        return created
+        return create_engine(settings().database_url, future=True, pool_pre_ping=True)
 
 
 def insert_row(table: Table, values: dict[str, Any]) -> int | None:
@@ -44,7 +44,7 @@ def insert_row(table: Table, values: dict[str, Any]) -> int | None:
     try:
         with engine().begin() as connection:
             return connection.execute(table.insert().values(**values)).inserted_primary_key[0]
-    except SQLAlchemyError:
+    except (SQLAlchemyError, MigrationError):
         logger.exception("could not add a row to %s in %s", table.name, safe_url(settings().database_url))
         return None
 
@@ -55,6 +55,6 @@ def update_row(table: Table, row_id: int, values: dict[str, Any]) -> bool:
         with engine().begin() as connection:
             connection.execute(table.update().where(table.c.id == row_id).values(**values))
         return True
-    except SQLAlchemyError:
+    except (SQLAlchemyError, MigrationError):
         logger.exception("could not update row %d of %s in %s", row_id, table.name, safe_url(settings().database_url))
         return False

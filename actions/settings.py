@@ -1,12 +1,12 @@
-"""Settings of the action server, read once from the environment."""
+"""The action server's view of the settings (assistant/settings.py): its webhooks and the clinic
+profile, built once."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import lru_cache
 
-from actions.webhook import Webhook, parse_webhook
+from actions.webhook import Webhook
+from assistant import settings as environment
 from assistant.clinic.profile import ClinicProfile, load_profile
 
 
@@ -25,34 +25,23 @@ class Settings:
     profile: ClinicProfile
 
 
-def _number(name: str, default: float, kind: type = float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        return kind(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name} must be a{'n integer' if kind is int else ' number'}, got {raw!r}") from None
-
-
-def _webhook(prefix: str) -> Webhook | None:
-    """<prefix>_URL, _SECRET, _TIMEOUT (seconds per attempt), _ATTEMPTS."""
-    url = os.environ.get(f"{prefix}_URL", "").strip()
+def _webhook(env: environment.Settings, prefix: str) -> Webhook | None:
+    """<prefix>_URL, _SECRET, _TIMEOUT (seconds per attempt), _ATTEMPTS; None when the URL is unset."""
+    url = env.secret(f"{prefix}_url")
     if not url:
         return None
-    timeout = _number(f"{prefix}_TIMEOUT", 5.0)
-    attempts = int(_number(f"{prefix}_ATTEMPTS", 4, int))
-    try:
-        return parse_webhook(url, os.environ.get(f"{prefix}_SECRET", ""), timeout, attempts)
-    except ValueError as exc:
-        raise ValueError(f"{prefix.lower().replace('_', ' ')} ({prefix}_*): {exc}") from None
+    timeout, attempts = getattr(env, f"{prefix}_timeout"), getattr(env, f"{prefix}_attempts")
+    return Webhook(url=url, secret=env.secret(f"{prefix}_secret"), timeout=timeout, attempts=attempts)
 
 
-@lru_cache(maxsize=1)
+@environment.read_once
 def settings() -> Settings:
+    env = environment.settings()
     return Settings(
-        database_url=os.environ.get("DATABASE_URL") or "sqlite:///var/rasa.db",
-        suggestion_floor=_number("SUGGESTION_FLOOR", 0.05),
+        database_url=env.database_url,
+        suggestion_floor=env.suggestion_floor,
         max_suggestions=3,
-        staff_webhook=_webhook("STAFF_WEBHOOK"),
-        booking_webhook=_webhook("BOOKING_WEBHOOK"),
+        staff_webhook=_webhook(env, "staff_webhook"),
+        booking_webhook=_webhook(env, "booking_webhook"),
         profile=load_profile(),
     )

@@ -41,18 +41,6 @@ class Delivery:
     error: str  # why the last attempt failed, "" when delivered
 
 
-def parse_webhook(url: str, secret: str = "", timeout: float = 5.0, attempts: int = 4) -> Webhook:
-    """A Webhook from configuration; ValueError saying what is wrong, without echoing the URL's secret."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the URL must start with http:// or https:// and name a host")
-    if timeout <= 0:
-        raise ValueError("timeout must be more than 0 seconds")
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    return Webhook(url=url, secret=secret, timeout=timeout, attempts=attempts)
-
-
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over "<timestamp>.<body>", so a captured request cannot be replayed later with a new time."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()

@@ -1,5 +1,6 @@
 """The clinic assistant's own code, one room per concern (README, "Layout"):
 
+settings  every setting, read once from the environment (shared by every room, so not a room)
 runtime   the Rasa server process and everything it changes inside Rasa (patches.py lists each)
 stores    Rasa's conversation and lock stores, configured by one URL each
 channels  which channels run, and the messaging connectors

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.runtime import container
+from assistant.settings import settings
 from tests.conftest import ROOT
 from tools import check_deploy, servers
 
@@ -77,29 +78,33 @@ def test_dockerfile_mistakes_are_caught(project: Path) -> None:
 
 
 def test_container_roles_and_their_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("RUNTIME_DIR", str(tmp_path))
-    monkeypatch.setattr(container, "RUNTIME", tmp_path)
-    monkeypatch.setattr(container, "ROLE_FILE", tmp_path / "role")
+    def setenv(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        settings.cache_clear()  # a container reads its settings once; each step here is a new start
+
+    setenv("RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delenv("WEB_PORT", raising=False)
     assert container.command("actions")[-4:] == ["--actions", "actions", "--port", "5055"]
     assert container.command("staff")[-2:] == ["assistant.staff", "serve"]
-    monkeypatch.setenv("MODEL", str(tmp_path / "missing.tar.gz"))
+    setenv("MODEL", str(tmp_path / "missing.tar.gz"))
     with pytest.raises(container.ContainerError, match="is not a file"):
         container.command("rasa")
-    monkeypatch.setenv("WEB_PORT", "eighty")
+    setenv("WEB_PORT", "eighty")
     with pytest.raises(container.ContainerError, match="WEB_PORT must be a port number"):
         container.command("website")
     assert container.main(["dance"]) == 2
     # health: no role yet -> unhealthy; a role whose server answers -> healthy.
+    setenv("WEB_PORT", str(servers.free_port()))
     assert container.main(["health"]) == 1
     (tmp_path / "role").write_text("website")
-    monkeypatch.setenv("WEB_PORT", str(servers.free_port()))
     assert container.main(["health"]) == 1  # nothing listening
     handler = type("Widget", (http.server.BaseHTTPRequestHandler,), {"do_GET": _widget, "log_message": _quiet})
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        monkeypatch.setenv("WEB_PORT", str(server.server_address[1]))
+        setenv("WEB_PORT", str(server.server_address[1]))
         assert container.main(["health"]) == 0
         server.shutdown()
+    settings.cache_clear()
 
 
 def _widget(handler: http.server.BaseHTTPRequestHandler) -> None:

@@ -21,6 +21,7 @@ from actions.forms import reset_form
 from actions.handoff import ActionHandoffToStaff, staff_availability
 from assistant.clinic.profile import parse_profile
 from assistant.runtime import handoff
+from assistant.settings import settings
 
 NEW_YORK = ZoneInfo("America/New_York")
 CLINIC = parse_profile(
@@ -86,7 +87,10 @@ def test_a_pause_without_a_staff_reply_ends_after_the_timeout() -> None:
 
 def test_the_timeout_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOFF_TIMEOUT_MINUTES", "soon")
+    settings.cache_clear()
     with pytest.raises(ValueError, match="HANDOFF_TIMEOUT_MINUTES"):
         handoff.timeout_seconds()
     monkeypatch.setenv("HANDOFF_TIMEOUT_MINUTES", "30")
+    settings.cache_clear()
     assert handoff.timeout_seconds() == 1800
+    settings.cache_clear()

@@ -111,7 +111,7 @@ async def test_turns_of_one_conversation_on_two_stores_run_one_at_a_time_in_orde
         return call
 
     for each in stores:
-        each._async_call = tracked(each._async_call)  # type: ignore[method-assign]
+        each._async_call = tracked(each._async_call)
 
     async def turn(index: int) -> None:
         if index:
@@ -219,10 +219,9 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
     import threading
     from datetime import datetime, timezone
 
-    from sqlalchemy import create_engine
-
     from actions import db, settings
-    from assistant.records.tables import create_tables, escalations
+    from assistant.records.migrate import migrate
+    from assistant.records.tables import escalations
 
     with services.postgres() as postgres:
         monkeypatch.setenv("DATABASE_URL", postgres.url)
@@ -246,17 +245,16 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
         finally:
             settings.settings.cache_clear()
             db.engine.cache_clear()
-        # Two processes' engines creating the same (already made) and new tables at once: no error.
-        engines = [create_engine(postgres.url) for _ in range(2)]
+        # Two processes migrating the (already migrated) database at once: no error.
         errors: list[BaseException] = []
 
-        def create(engine: object) -> None:
+        def create() -> None:
             try:
-                create_tables(engine)
+                migrate(postgres.url)
             except BaseException as exc:
                 errors.append(exc)
 
-        threads = [threading.Thread(target=create, args=(engine,)) for engine in engines]
+        threads = [threading.Thread(target=create) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:

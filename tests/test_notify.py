@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import booking, notify, settings
 from actions.request_store import store_booking
 from actions.triage import ActionEscalateRedFlag
-from actions.webhook import Webhook, deliver, parse_webhook, signature
+from actions.webhook import Webhook, deliver, signature
 
 SECRET = "shared-secret"
 
@@ -122,7 +122,7 @@ def test_configuration_errors_are_clear_and_keep_the_secret_out(monkeypatch: pyt
     with pytest.raises(ValueError, match="STAFF_WEBHOOK_TIMEOUT must be a number"):
         settings.settings()
     settings.settings.cache_clear()
-    assert parse_webhook("https://user:pw@hooks.example.org/x/y").target == "https://hooks.example.org"
+    assert Webhook("https://user:pw@hooks.example.org/x/y").target == "https://hooks.example.org"
 
 
 def escalation_tracker(text: str) -> Tracker:

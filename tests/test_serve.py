@@ -23,15 +23,26 @@ def test_a_token_starting_with_a_dash_reaches_rasa_as_the_token() -> None:
     assert (parsed.auth_token, parsed.port) == ("-Xy_token", "5005")
 
 
-def test_several_workers_need_a_shared_lock_store() -> None:
-    from assistant.runtime.serve import workers_problem
+def test_several_workers_need_a_shared_lock_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.settings import Settings, SettingsError
 
-    assert workers_problem({}) is None
-    assert workers_problem({"SANIC_WORKERS": "1"}) is None
-    assert workers_problem({"SANIC_WORKERS": "2", "LOCK_STORE_URL": "redis://127.0.0.1:6379/1"}) is None
-    assert "needs LOCK_STORE_URL" in (workers_problem({"SANIC_WORKERS": "2", "LOCK_STORE_URL": " "}) or "")
-    assert "whole number" in (workers_problem({"SANIC_WORKERS": "two"}) or "")
-    assert "at least 1" in (workers_problem({"SANIC_WORKERS": "0"}) or "")
+    monkeypatch.delenv("SANIC_WORKERS", raising=False)
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    assert Settings().sanic_workers == 1
+    monkeypatch.setenv("SANIC_WORKERS", "1")
+    assert Settings().sanic_workers == 1
+    monkeypatch.setenv("SANIC_WORKERS", "2")
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://127.0.0.1:6379/1")
+    assert Settings().sanic_workers == 2
+    for workers, lock_store, expected in [
+        ("2", " ", "needs LOCK_STORE_URL"),
+        ("two", "", "whole number"),
+        ("0", "", "at least 1"),
+    ]:
+        monkeypatch.setenv("SANIC_WORKERS", workers)
+        monkeypatch.setenv("LOCK_STORE_URL", lock_store)
+        with pytest.raises(SettingsError, match=expected):
+            Settings()
 
 
 def test_a_server_that_dies_at_start_names_its_own_log_file(tmp_path: Path) -> None:

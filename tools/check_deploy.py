@@ -27,7 +27,7 @@ from assistant.runtime.container import ROLES  # noqa: E402
 APP_IMAGE = "clinic-assistant"
 REFERENCE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 README_ROW = re.compile(r"^\| (`[A-Z_]+`(?:, `_?[A-Z_]+`)*) \|", re.MULTILINE)
-CONTAINER_ONLY = {"MODEL", "RUNTIME_DIR"}  # read by assistant/runtime/container.py
+CONTAINER_ONLY = {"MODEL", "RUNTIME_DIR"}  # settings of assistant/runtime/container.py only
 
 
 def documented(root: Path) -> set[str]:

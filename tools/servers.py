@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(ROOT))
 from assistant.channels import credentials  # noqa: E402
+from assistant.settings import Settings, SettingsError, settings  # noqa: E402
 
 
 class ServerError(RuntimeError):
@@ -40,13 +41,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _port(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ServerError(f"{name} must be a port number (1-65535), got {raw!r}")
-    return int(raw)
+def environment() -> Settings:
+    try:
+        return settings()
+    except SettingsError as exc:
+        raise ServerError(str(exc)) from None
 
 
 def ensure_port_free(port: int, variable: str) -> None:
@@ -60,7 +59,7 @@ def ensure_port_free(port: int, variable: str) -> None:
 
 def runtime_token(path: Path = VAR / "rasa_token") -> tuple[str, Path | None]:
     """RASA_TOKEN from the environment, else one generated once and kept in var/."""
-    token = os.environ.get("RASA_TOKEN", "").strip()
+    token = environment().secret("rasa_token")
     if token:
         return token, None
     if path.exists() and path.read_text().strip():
@@ -110,7 +109,7 @@ class Stack:
     @property
     def public_rasa_url(self) -> str:
         """Where browsers reach the Rasa server (RASA_PUBLIC_URL behind a proxy)."""
-        return os.environ.get("RASA_PUBLIC_URL") or self.url
+        return environment().rasa_public_url or self.url
 
     @property
     def actions_url(self) -> str:
@@ -137,21 +136,23 @@ class Stack:
 
 
 def default_stack(model: Path) -> Stack:
+    """The servers as `make run` starts them: every setting from the environment, checked first."""
+    env = environment()
     VAR.mkdir(parents=True, exist_ok=True)
     token, token_file = runtime_token()
     return Stack(
         model=model,
-        rasa_port=_port("RASA_PORT", 5005),
-        actions_port=_port("ACTIONS_PORT", 5055),
-        web_port=_port("WEB_PORT", 8080),
-        staff_port=_port("STAFF_PORT", 8081),
+        rasa_port=env.rasa_port,
+        actions_port=env.actions_port,
+        web_port=env.web_port,
+        staff_port=env.staff_port,
         token=token,
-        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{VAR / 'rasa.db'}",
+        database_url=env.database_url,
         log_dir=VAR / "log",
-        interface=os.environ.get("RASA_INTERFACE", "127.0.0.1"),
+        interface=env.rasa_interface,
         token_file=token_file,
-        lock_store_url=os.environ.get("LOCK_STORE_URL", ""),
-        workers=os.environ.get("SANIC_WORKERS", "1"),
+        lock_store_url=env.lock_store_url,
+        workers=str(env.sanic_workers),
     )
 
 

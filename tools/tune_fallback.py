@@ -39,7 +39,7 @@ def training_examples() -> tuple[list[str], list[str]]:
 def main() -> int:
     config = yaml.safe_load((ROOT / "config.yml").read_text())
     settings = next(c for c in config["pipeline"] if c["name"].endswith("TfidfIntentClassifier"))
-    component = TfidfIntentClassifier({k: v for k, v in settings.items() if k != "name"}, None, None)  # type: ignore[arg-type]
+    component = TfidfIntentClassifier({k: v for k, v in settings.items() if k != "name"}, None, None)
     texts, labels = training_examples()
     folds = StratifiedKFold(5, shuffle=True, random_state=42)
     probs = cross_val_predict(component._new_pipeline(), texts, labels, cv=folds, method="predict_proba")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,6 +34,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
+
+from assistant.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +150,8 @@ class SignedTwilioInput(TwilioInput):
     def get_output_channel(self) -> OutputChannel:
         output = NumberedTwilioOutput(self.account_sid, self.auth_token, self.twilio_number)
         # Tests point the connector at a stub on loopback instead of api.twilio.com.
-        if os.environ.get("TWILIO_API_BASE"):
-            output.api.base_url = os.environ["TWILIO_API_BASE"]
+        if settings().twilio_api_base:
+            output.api.base_url = settings().twilio_api_base
         return output
 
 
@@ -175,8 +176,8 @@ class GraphUrlMessenger(facebook.Messenger):
 
     def __init__(self, page_access_token: str, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         super().__init__(page_access_token, on_new_message)
-        if os.environ.get("FACEBOOK_GRAPH_URL"):
-            self.client.graph_url = os.environ["FACEBOOK_GRAPH_URL"]
+        if settings().facebook_graph_url:
+            self.client.graph_url = settings().facebook_graph_url
 
 
 class SecretTelegramOutput(TelegramOutput):
@@ -184,8 +185,8 @@ class SecretTelegramOutput(TelegramOutput):
         super().__init__(access_token)
         self.secret_token = secret_token
         # Tests point the connector at a stub on loopback instead of api.telegram.org.
-        if os.environ.get("TELEGRAM_API_BASE"):
-            self.server = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"])
+        if settings().telegram_api_base:
+            self.server = TelegramAPIServer.from_base(settings().telegram_api_base)
 
     async def set_webhook(self, url: str, *args: Any, **kwargs: Any) -> bool:
         """Register the webhook with the secret Telegram sends back in every request."""

@@ -6,7 +6,6 @@ action server (run time) both read the profile through this module.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-DEFAULT_PROFILE_PATH = Path(__file__).resolve().parents[2] / "clinic.yml"
+from assistant.settings import settings
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RANGE = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -209,7 +209,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
 
 def profile_path() -> Path:
     """`CLINIC_PROFILE` overrides the default `clinic.yml` at the project root."""
-    return Path(os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
+    return settings().clinic_profile
 
 
 def load_profile(path: Path | None = None) -> ClinicProfile:

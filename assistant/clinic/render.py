@@ -16,6 +16,7 @@ import jinja2
 import yaml
 
 from assistant.clinic.profile import ClinicProfile, ProfileError, load_profile
+from assistant.settings import SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "data" / "responses" / "clinic.yml.j2"
@@ -51,7 +52,7 @@ def main(argv: list | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         text = render(load_profile(args.profile))
-    except ProfileError as exc:
+    except (ProfileError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Only rewrite on change, so file times do not trigger needless retraining checks.

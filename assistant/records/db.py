@@ -1,5 +1,5 @@
 """A connection to the clinic's database (DATABASE_URL, shared with Rasa's tracker store) for the staff
-console and the website app, with every clinic and staff table in place."""
+console and the website app, with every clinic and staff table migrated to this version."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from assistant.records import staff_tables  # noqa: F401  (registers the staff tables on `metadata`)
-from assistant.records.tables import create_tables
+from assistant.records.migrate import MigrationError, migrate
 from assistant.stores.dburl import safe_url
 
 T = TypeVar("T")
@@ -24,7 +23,7 @@ class DatabaseError(RuntimeError):
 
 
 def connect(url: str) -> Engine:
-    """An engine with every clinic and staff table created; a clear error if the database is unusable."""
+    """An engine on a database migrated to this version; a clear error if the database is unusable."""
     try:
         engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
@@ -32,10 +31,12 @@ def connect(url: str) -> Engine:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        create_tables(engine)
+        migrate(url)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
         raise DatabaseError(f"cannot use the database {safe_url(url)}: {reason}") from None
+    except MigrationError as exc:
+        raise DatabaseError(str(exc)) from None
     return engine
 
 

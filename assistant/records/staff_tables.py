@@ -7,19 +7,7 @@ instead of scanning millions of events. Times are UNIX seconds, like Rasa's.
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    DDL,
-    Boolean,
-    Column,
-    Float,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    event,
-)
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 from assistant.records.tables import metadata
 
@@ -117,41 +105,6 @@ events = Table(
 Index("ix_staff_conversations_started", conversations.c.started_at)
 Index("ix_staff_conversations_channel", conversations.c.channel)  # the channel filter's choices, every list page
 
-# Full-text search of patients' messages: FTS5 on SQLite (kept in step by triggers), a GIN
-# index on PostgreSQL; see queries.search_clause.
-_SQLITE_SEARCH = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS staff_search USING fts5("
-    "search_text, content='staff_conversations', content_rowid='id')",
-    "CREATE TRIGGER IF NOT EXISTS staff_search_ai AFTER INSERT ON staff_conversations BEGIN "
-    "INSERT INTO staff_search(rowid, search_text) VALUES (new.id, new.search_text); END",
-    "CREATE TRIGGER IF NOT EXISTS staff_search_ad AFTER DELETE ON staff_conversations BEGIN "
-    "INSERT INTO staff_search(staff_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-    "CREATE TRIGGER IF NOT EXISTS staff_search_au AFTER UPDATE OF search_text ON staff_conversations BEGIN "
-    "INSERT INTO staff_search(staff_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO staff_search(rowid, search_text) VALUES (new.id, new.search_text); END",
-]
-_POSTGRES_SEARCH = [
-    "CREATE INDEX IF NOT EXISTS ix_staff_search ON staff_conversations "
-    "USING gin (to_tsvector('simple', search_text))",
-]
-# The audit log is append-only for everyone, the console included.
-_SQLITE_AUDIT = [
-    "CREATE TRIGGER IF NOT EXISTS staff_audit_no_update BEFORE UPDATE ON staff_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS staff_audit_no_delete BEFORE DELETE ON staff_audit "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-]
-_POSTGRES_AUDIT = [
-    "CREATE OR REPLACE FUNCTION staff_audit_append_only() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql",
-    "CREATE TRIGGER staff_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON staff_audit "
-    "FOR EACH STATEMENT EXECUTE FUNCTION staff_audit_append_only()",
-]
-for _table, _sqlite, _postgres in (
-    (conversations, _SQLITE_SEARCH, _POSTGRES_SEARCH),
-    (audit, _SQLITE_AUDIT, _POSTGRES_AUDIT),
-):
-    for _statement in _sqlite:
-        event.listen(_table, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-    for _statement in _postgres:
-        event.listen(_table, "after_create", DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))
+# Full-text search of patients' messages (FTS5 table `staff_search` kept in step by triggers on
+# SQLite, a GIN index on PostgreSQL; see queries.search_clause) and the append-only audit log
+# (triggers) are made by the migrations (migrations/versions/0001_baseline.py), not declared here.

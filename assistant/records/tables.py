@@ -2,14 +2,14 @@
 
 Written by the action server (escalations, requests, notifications), read and
 updated by the staff console, emptied by retention and erasure: one schema
-for all of them.
+for all of them. A change here needs a migration (assistant/records/migrate.py;
+`python -m assistant.records revision -m "..."`): tests/test_migrations.py fails
+until the revisions produce these tables.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 metadata = MetaData()
 
@@ -91,13 +91,3 @@ handoff_requests = Table(
 
 # Every table that holds something of one conversation, by its sender_id: what erasure and retention empty.
 PER_CONVERSATION = (escalations, notifications, bookings, change_requests, handoff_requests)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create what is missing. Another process (a second action server or console replica) may
-    create the same tables at the same moment: PostgreSQL then refuses one of them
-    ("relation already exists"), and a second pass finds everything in place."""
-    try:
-        metadata.create_all(engine)
-    except (ProgrammingError, IntegrityError):
-        metadata.create_all(engine)

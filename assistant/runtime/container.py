@@ -15,49 +15,52 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from assistant.settings import Settings, SettingsError, settings
+
 ROOT = Path(__file__).resolve().parents[2]
-# Writable by the image's non-root user (the code under /app is not).
-RUNTIME = Path(os.environ.get("RUNTIME_DIR") or Path(tempfile.gettempdir()) / "clinic")
 # Inside a container the container network is the boundary; the compose file decides what is published.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
-ROLE_FILE = RUNTIME / "role"
-# Each role's port variable, default port, and the path that answers 200 when it is up.
-ROLES: Mapping[str, tuple[str, int, str]] = {
-    "rasa": ("RASA_PORT", 5005, "/"),
-    "actions": ("ACTIONS_PORT", 5055, "/health"),
-    "website": ("WEB_PORT", 8080, "/widget/widget.js"),
-    "staff": ("STAFF_PORT", 8081, "/login"),
+# Each role's port setting (RASA_PORT, ...) and the path that answers 200 when it is up.
+ROLES: Mapping[str, tuple[str, str]] = {
+    "rasa": ("rasa_port", "/"),
+    "actions": ("actions_port", "/health"),
+    "website": ("web_port", "/widget/widget.js"),
+    "staff": ("staff_port", "/login"),
 }
 
 
 class ContainerError(RuntimeError):
-    """Something the container needs is missing; the message says what."""
+    """Something the container needs is missing or malformed; the message says what."""
+
+
+def environment() -> Settings:
+    try:
+        return settings()
+    except SettingsError as exc:
+        raise ContainerError(str(exc)) from None
+
+
+def role_file() -> Path:
+    """RUNTIME_DIR/role: writable by the image's non-root user (the code under /app is not)."""
+    return environment().runtime_dir / "role"
 
 
 def port(role: str) -> int:
-    variable, default, _ = ROLES[role]
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ContainerError(f"{variable} must be a port number, got {raw!r}")
-    return int(raw)
+    return getattr(environment(), ROLES[role][0])
 
 
 def model() -> Path:
     """MODEL (a mounted .tar.gz), else the newest model trained into the image."""
-    configured = os.environ.get("MODEL", "").strip()
+    configured = environment().model
     if configured:
-        path = Path(configured)
-        if not path.is_file():
+        if not configured.is_file():
             raise ContainerError(f"MODEL={configured} is not a file (mount the trained model there)")
-        return path
+        return configured
     built = sorted((ROOT / "models").glob("clinic-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not built:
         raise ContainerError("no model in the image and MODEL is unset: build with TRAIN_MODEL=1 or mount one")
@@ -70,7 +73,7 @@ def command(role: str) -> list[str]:
     if role == "rasa":
         from assistant.channels import credentials
 
-        credentials_file = RUNTIME / "credentials.yml"
+        credentials_file = environment().runtime_dir / "credentials.yml"
         try:
             credentials.write_credentials(credentials_file)
         except credentials.ChannelError as exc:
@@ -83,7 +86,7 @@ def command(role: str) -> list[str]:
     if role == "actions":
         return [str(Path(python).parent / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port(role))]
     if role == "website":
-        rasa_url = os.environ.get("RASA_PUBLIC_URL", "").strip() or "http://localhost:5005"
+        rasa_url = environment().public_rasa_url
         return [
             python,
             "-m",
@@ -102,7 +105,7 @@ def command(role: str) -> list[str]:
 
 
 def healthy(role: str, timeout: float = 4.0) -> bool:
-    url = f"http://127.0.0.1:{port(role)}{ROLES[role][2]}"
+    url = f"http://127.0.0.1:{port(role)}{ROLES[role][1]}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (this container only)
             return response.status == 200
@@ -114,11 +117,11 @@ def main(argv: list[str]) -> int:
     role = argv[0] if argv else "rasa"
     try:
         if role == "health":
-            current = ROLE_FILE.read_text().strip() if ROLE_FILE.exists() else ""
+            current = role_file().read_text().strip() if role_file().exists() else ""
             return 0 if current in ROLES and healthy(current) else 1
         argv_for_role = command(role)
-        RUNTIME.mkdir(parents=True, exist_ok=True)
-        ROLE_FILE.write_text(role)
+        role_file().parent.mkdir(parents=True, exist_ok=True)
+        role_file().write_text(role)
     except ContainerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ class _DeferredModule(types.ModuleType):
             raise AttributeError(attr)
         self.__class__ = types.ModuleType  # before running its code: no recursion
         try:
-            self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
+            self.__spec__.loader.exec_module(self)
         except BaseException:
             sys.modules.pop(self.__name__, None)  # as a failed import leaves it: a retry starts over
             raise
@@ -70,7 +70,7 @@ def forget_deferred_train_utils() -> None:
     if isinstance(module, _DeferredModule):
         del sys.modules[TRAIN_UTILS]
     elif module is not None:
-        sys.modules["rasa.utils"].train_utils = module  # type: ignore[attr-defined]
+        sys.modules["rasa.utils"].train_utils = module
 
 
 class _Hide:

@@ -12,7 +12,6 @@ Staff resume the bot earlier by appending a `resume` event (Rasa's HTTP API).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -21,19 +20,14 @@ from rasa.shared.core.events import ConversationPaused, ConversationResumed
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from assistant.settings import settings
+
 ALWAYS_ANSWERED = frozenset({"red_flag_emergency", "red_flag_urgent"})
 _original = MessageProcessor._should_handle_message
 
 
 def timeout_seconds() -> float:
-    raw = os.environ.get("HANDOFF_TIMEOUT_MINUTES", "").strip()
-    try:
-        minutes = float(raw) if raw else 120.0
-    except ValueError:
-        raise ValueError(f"HANDOFF_TIMEOUT_MINUTES must be a number of minutes, got {raw!r}") from None
-    if minutes <= 0:
-        raise ValueError("HANDOFF_TIMEOUT_MINUTES must be more than 0")
-    return minutes * 60
+    return settings().handoff_timeout_minutes * 60
 
 
 def paused_since(tracker: DialogueStateTracker) -> float | None:

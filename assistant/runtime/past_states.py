@@ -91,7 +91,7 @@ def _same(old: list[Event], new: list[Event]) -> bool:
 
 
 def _copy(state: State) -> State:
-    return {key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}  # type: ignore[misc]
+    return {key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}
 
 
 _original = Domain.states_for_tracker_history  # Rasa's (imported by the registry before it replaces it)

@@ -16,8 +16,9 @@ Messenger handler that tests point at a stub (assistant/channels/connectors.py).
 
 from __future__ import annotations
 
-import os
 import sys
+
+from assistant.settings import SettingsError, settings
 
 
 def rasa_argv(token: str, args: list[str]) -> list[str]:
@@ -25,33 +26,14 @@ def rasa_argv(token: str, args: list[str]) -> list[str]:
     return ["rasa", "run", "--enable-api", f"--auth-token={token}", *args]
 
 
-def workers_problem(env: dict[str, str]) -> str | None:
-    """Why SANIC_WORKERS cannot be used as set, or None.
-
-    Rasa accepts several workers with any custom lock store, including ours
-    when LOCK_STORE_URL is empty (locks in each worker's memory): two workers
-    could then answer one conversation at once and lose turns."""
-    raw = env.get("SANIC_WORKERS", "").strip()
-    if not raw:
-        return None
-    try:
-        workers = int(raw)
-    except ValueError:
-        return f"SANIC_WORKERS must be a whole number, not {raw!r}"
-    if workers < 1:
-        return f"SANIC_WORKERS must be at least 1, not {workers}"
-    if workers > 1 and not env.get("LOCK_STORE_URL", "").strip():
-        return "SANIC_WORKERS > 1 needs LOCK_STORE_URL (redis://...): workers must share conversation locks"
-    return None
-
-
 def main() -> None:
-    token = os.environ.get("RASA_TOKEN", "").strip()
+    try:
+        # Every setting checked before Rasa starts; SANIC_WORKERS > 1 needs LOCK_STORE_URL.
+        token = settings().secret("rasa_token")
+    except SettingsError as exc:
+        sys.exit(f"error: {exc}")
     if not token:
         sys.exit("error: RASA_TOKEN is empty; the HTTP API is only enabled with a token")
-    problem = workers_problem(dict(os.environ))
-    if problem:
-        sys.exit(f"error: {problem}")
     from assistant.runtime import deferred_imports, patches
 
     deferred_imports.install()  # before anything imports Rasa

@@ -146,7 +146,7 @@ class TrainingSchema(GraphSchema):
         self._serialized = serialized
         self._nodes: dict[str, SchemaNode] | None = None
 
-    @property  # type: ignore[override]
+    @property
     def nodes(self) -> dict[str, SchemaNode]:
         if self._nodes is None:
             self._nodes = GraphSchema.from_dict(self._serialized).nodes
@@ -190,13 +190,13 @@ def run_action_without_copy(original: Callable[..., Awaitable[bool]]) -> Callabl
         if prediction.events or type(action) not in READ_ONLY_ACTIONS:
             return await original(self, action, tracker, output_channel, nlg, prediction)
         # Rasa's first step, `temporary_tracker = tracker.copy()`, gets the tracker itself.
-        tracker.copy = lambda: tracker  # type: ignore[method-assign]
+        tracker.copy = lambda: tracker
         try:
             return await original(self, action, tracker, output_channel, nlg, prediction)
         finally:
             del tracker.copy
 
-    _run_action.__wrapped__ = original  # type: ignore[attr-defined]
+    _run_action.__wrapped__ = original
     return _run_action
 
 
@@ -209,5 +209,5 @@ def freeze_after_model_load(original: Callable[..., Awaitable[Any]]) -> Callable
         gc.freeze()
         return agent
 
-    load_agent_on_start.__wrapped__ = original  # type: ignore[attr-defined]
+    load_agent_on_start.__wrapped__ = original
     return load_agent_on_start

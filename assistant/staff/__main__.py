@@ -19,8 +19,9 @@ import sys
 
 from assistant.records import erasure
 from assistant.records.db import DatabaseError, connect
+from assistant.settings import SettingsError
 from assistant.staff import accounts
-from assistant.staff.config import ConfigError, config
+from assistant.staff.config import config
 from assistant.staff.index import Indexer
 
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "index":
             read = Indexer(engine, settings.low_confidence).refresh()
             print(f"read {read} events")
-    except (ConfigError, DatabaseError, accounts.AccountError) as exc:
+    except (SettingsError, DatabaseError, accounts.AccountError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

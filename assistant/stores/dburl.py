@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+
+from assistant.settings import settings
 
 
 class DatabaseUnreachable(RuntimeError):
@@ -26,8 +27,7 @@ def check_reachable(url: str, wait_seconds: float | None = None) -> None:
     itself logs "Could not create tables" and serves anyway). Waits up to DATABASE_WAIT_SECONDS
     (default 30) for a database that is still starting."""
     if wait_seconds is None:
-        raw = os.environ.get("DATABASE_WAIT_SECONDS", "").strip()
-        wait_seconds = float(raw) if raw.replace(".", "", 1).isdigit() else 30.0
+        wait_seconds = settings().database_wait_seconds
     engine = create_engine(url)
     deadline = time.monotonic() + wait_seconds
     try:

@@ -192,7 +192,7 @@ def safe_redis_url(url: str) -> str:
 class URLLockStore:
     """Not a lock store itself: Rasa instantiates it from endpoints.yml and gets one back."""
 
-    def __new__(cls, endpoint_config: EndpointConfig | None = None, **_: Any) -> LockStore:  # type: ignore[misc]
+    def __new__(cls, endpoint_config: EndpointConfig | None = None, **_: Any) -> LockStore:
         url = ((endpoint_config.url if endpoint_config else "") or "").strip()
         if not url:
             return InMemoryLockStore()

@@ -83,7 +83,7 @@ class PostgresEvents:
                 logger.info("database connection lost (%s): reading once more", type(exc).__name__)
                 rows = await self._outside(query.sql, "fetch", args)
         except FAILED as exc:
-            raise OperationalError(query.sql, None, exc) from exc  # type: ignore[arg-type]
+            raise OperationalError(query.sql, None, exc) from exc
         return [row[0] for row in rows]
 
     async def insert(self, rows: list[dict[str, Any]]) -> None:
@@ -93,7 +93,7 @@ class PostgresEvents:
             # so it does not queue for the gate again.
             await self._outside(self._insert.sql, "execute", args, resume=False)
         except FAILED as exc:
-            raise OperationalError(self._insert.sql, None, exc) from exc  # type: ignore[arg-type]
+            raise OperationalError(self._insert.sql, None, exc) from exc
 
     async def _outside(self, query: str, method: str, args: tuple[Any, ...], resume: bool = True) -> Any:
         """One statement on a pooled connection, the turn gate released meanwhile."""

@@ -170,7 +170,7 @@ class RedFlagDetector:
         # The lemmatizer's lookup table is read directly by `key`, which caches every word it has seen.
         lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._lemma = lambda word: lemmas.get(word, word)
-        self.key = lru_cache(maxsize=100_000)(self.key)  # type: ignore[method-assign]
+        self.key = lru_cache(maxsize=100_000)(self.key)
         # Word groups and `unless` words go through the same normalisation as text.
         self.flags = {
             name: replace(

@@ -56,7 +56,7 @@ class SafetyNet:
         return {"model": self.model, "threshold": self.threshold}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.__init__(state["model"], state["threshold"])  # type: ignore[misc,arg-type]
+        self.__init__(state["model"], state["threshold"])
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str], threshold: float = THRESHOLD) -> SafetyNet:

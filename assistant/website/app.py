@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistant.clinic.profile import ClinicProfile, load_profile
 from assistant.records import attempts, erasure
 from assistant.records.db import DatabaseError, connect, in_thread
+from assistant.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def privacy_blueprint(config: WebsiteConfig) -> Blueprint:
         address = request.remote_addr or request.ip or ""
         try:
             if not engines:
-                engines.append(await in_thread(connect, config.database_url or os.environ.get("DATABASE_URL", "")))
+                engines.append(await in_thread(connect, config.database_url or settings().database_url))
             if await in_thread(limited, engines[0], address):
                 return response.json({"error": "Too many requests; try again in a minute."}, status=429, headers=CORS)
             try:
@@ -145,7 +145,7 @@ def render_page(templates: Environment, name: str, config: WebsiteConfig) -> str
 
 
 def create_app(config: WebsiteConfig | None = None, name: str = "clinic_website") -> Sanic:
-    config = config or WebsiteConfig(rasa_url="http://127.0.0.1:5005", profile=load_profile())
+    config = config or WebsiteConfig(rasa_url=settings().public_rasa_url, profile=load_profile())
     app = Sanic(name)
     app.blueprint(widget_blueprint())
     app.blueprint(privacy_blueprint(config))
