@@ -35,7 +35,7 @@ def postgres_server() -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
 def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
     """Makes empty databases, each call another: SQLite files, or databases on a throwaway PostgreSQL."""
     if request.param == "sqlite":
