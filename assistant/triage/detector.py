@@ -4,9 +4,15 @@ A blank English spaCy pipeline (sentencizer + lookup lemmatizer from
 spacy-lookups-data) turns the text into normalised keys (`Token.norm_`);
 spaCy `Matcher`s find the lexicon's phrases; word groups that must occur
 together in a sentence are checked on the same keys. Each hit is then read in
-its clause: negated ("no numbness in my groin"), about someone else ("my dad
-had cancer", unless the writer asks for that person as the patient), or in
-the past where only a current report matters ("a fever last winter").
+its clause: negated or an idiom ("no numbness in my groin", "nearly had a
+heart attack at the price"), someone else's history ("my dad had cancer",
+unless that person is the patient now), or in the past where only a current
+report matters ("a fever last winter"). Someone else's current symptom ("my
+husband can't control his bladder") counts: it is a red flag for them.
+
+Flags come in three kinds (the lexicon's `kind`): `back` (sciatica's red
+flags), `medical` (emergencies beyond the back: chest pain, stroke...) and
+`crisis` (thoughts of suicide or self-harm), each answered in its own words.
 
 Used by the NLU pipeline component and by the escalation action; no Rasa
 imports here. When in doubt it reports: a missed emergency is the worst
@@ -36,6 +42,7 @@ from assistant.triage.severity import SEVERITIES
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
+KINDS = ("back", "medical", "crisis")
 _INABILITY = {"cannot", "cant", "couldnt", "wont"}
 _CAN = {"ca", "can", "could", "wo", "would"}
 _NEGATIVE_FORMS = {
@@ -73,8 +80,10 @@ class Finding:
     text: str  # the matched words, as the patient wrote them
     start_char: int
     end_char: int
-    negated: bool = False  # "no numbness", or only talked about ("look out for numbness")
-    other_person: bool = False  # "my dad had cancer", unless they ask for that person
+    kind: str = "back"  # back, medical or crisis: which answer the patient gets
+    negated: bool = False  # "no numbness", an idiom, or only talked about ("look out for numbness")
+    other_person: bool = False  # someone else's history ("my dad had cancer"), unless they are the patient now
+    caregiver: bool = False  # someone else's current symptom ("my mum wet herself"): counts, for them
     past: bool = False  # "a fever last winter", for flags where only now matters
     explained: bool = False  # "lost 5 kg dieting": the lexicon's `unless` words
 
@@ -87,10 +96,23 @@ class Finding:
 @dataclass(frozen=True)
 class Triage:
     findings: tuple[Finding, ...]
+    # Flag names, most specific first: which medical emergency names the answer when several are reported.
+    precedence: tuple[str, ...] = ()
 
     @property
     def reported(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.reportable)
+
+    @property
+    def crisis(self) -> bool:
+        """Thoughts of suicide or self-harm reported, by the writer or about someone with them."""
+        return any(f.kind == "crisis" for f in self.reported)
+
+    @property
+    def medical_sign(self) -> str | None:
+        """The reported emergency beyond the back that the answer names (the most specific), if any."""
+        signs = {f.flag for f in self.reported if f.kind == "medical"}
+        return next((name for name in self.precedence if name in signs), min(signs) if signs else None)
 
     @property
     def severity(self) -> str | None:
@@ -112,7 +134,10 @@ class _Flag:
     together: tuple[tuple[frozenset[str], ...], ...]
     unless: frozenset[str]
     message_scope: bool = False  # together-groups may span sentences
-    window: int | None = None  # together-group words at most this many tokens apart
+    windows: tuple[int | None, ...] = ()  # per together-rule: its words at most this many tokens apart
+    kind: str = "back"
+    with_flags: frozenset[str] = frozenset()  # counts only beside one of these flags, reported
+    negation_window: int = 7  # tokens before the hit a negation reaches
 
 
 class Lexicon:
@@ -128,16 +153,25 @@ class Lexicon:
         self.proxy_cues = [_words(p) for p in raw.get("proxy_cues", [])]
         self.past_cues = [_words(p) for p in raw.get("past_cues", [])]
         self.hypothetical_cues = [_words(p) for p in raw.get("hypothetical_cues", [])]
+        self.trailing_cues = [_words(p) for p in raw.get("trailing_hypothetical_cues", [])]
+        self.idioms = [_words(p) for p in raw.get("idioms", [])]
+        self.resolved_cues = [_words(p) for p in raw.get("resolved_cues", [])]
+        self.treated_words = frozenset(str(w).lower() for w in raw.get("treated_words", []))
+        self.family_cues = [_words(p) for p in raw.get("family_cues", [])]
+        self.pain_words = frozenset(str(w).lower() for w in raw.get("pain_words", []))
+        self.now_words = frozenset(str(w).lower() for w in raw.get("now_words", []))
         self.flags: dict[str, _Flag] = {}
         self.phrases: dict[str, list[list[str]]] = {}
         for name, spec in (raw.get("flags") or {}).items():
             severity = spec.get("severity")
             if severity not in SEVERITIES:
                 raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency or urgent")
-            groups = tuple(
-                tuple(frozenset(str(w).lower() for w in group) for group in rule) for rule in spec.get("together") or []
-            )
+            rules = [_together_rule(name, rule, spec.get("together_window")) for rule in spec.get("together") or []]
+            groups = tuple(rule for rule, _ in rules)
             unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
+            kind = spec.get("kind", "back")
+            if kind not in KINDS:
+                raise ValueError(f"red-flag lexicon: flag {name!r} has kind {kind!r}; use one of {', '.join(KINDS)}")
             self.flags[name] = _Flag(
                 name,
                 severity,
@@ -146,11 +180,24 @@ class Lexicon:
                 groups,
                 unless,
                 spec.get("together_scope") == "message",
-                spec.get("together_window"),
+                tuple(window for _, window in rules),
+                kind,
+                frozenset(spec.get("with_flags") or []),
+                int(spec.get("negation_window", 7)),
             )
             self.phrases[name] = [_words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
                 raise ValueError(f"red-flag lexicon: flag {name!r} has no phrases and no together groups")
+
+
+def _together_rule(flag: str, rule: Any, window: int | None) -> tuple[tuple[frozenset[str], ...], int | None]:
+    """One `together` entry: a list of word lists (the flag's `together_window`), or a mapping with its own
+    `window` and `groups`."""
+    if isinstance(rule, dict):
+        rule, window = rule.get("groups"), rule.get("window", window)
+    if not isinstance(rule, list) or not rule or not all(isinstance(group, list) for group in rule):
+        raise ValueError(f"red-flag lexicon: flag {flag!r}: each `together` entry is a list of word lists")
+    return tuple(frozenset(str(w).lower() for w in group) for group in rule), window
 
 
 def _words(pattern: str) -> list[str]:
@@ -180,6 +227,10 @@ class RedFlagDetector:
             )
             for name, flag in self.lexicon.flags.items()
         }
+        self.precedence = tuple(self.flags)  # the lexicon's order
+        self.pain_words = frozenset(self.key(w) for w in self.lexicon.pain_words)
+        self.now_words = frozenset(self.key(w) for w in self.lexicon.now_words)
+        self.treated_words = frozenset(self.key(w) for w in self.lexicon.treated_words)
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
@@ -191,6 +242,10 @@ class RedFlagDetector:
             ("proxy", self.lexicon.proxy_cues),
             ("past", self.lexicon.past_cues),
             ("hypothetical", self.lexicon.hypothetical_cues),
+            ("trailing", self.lexicon.trailing_cues),
+            ("idiom", self.lexicon.idioms),
+            ("family", self.lexicon.family_cues),
+            ("resolved", self.lexicon.resolved_cues),
         ):
             for index, words in enumerate(patterns):
                 people = "|".join(sorted(self.lexicon.other_people))
@@ -231,17 +286,27 @@ class RedFlagDetector:
     def detect(self, text: str, safety_net: SafetyNet | None = None) -> Triage:
         """The lexicon's findings; where it found no mention at all, the safety net's opinion, if given."""
         if not text or not text.strip():
-            return Triage(())
+            return Triage((), self.precedence)
         doc = self.parse(text)
         hits = list(self._hits(doc))
+        # Words that mean nothing alone ("acupuncture" without "short of breath") are no mention at all.
+        matched = {flag for _, flag, _ in hits}
+        hits = [hit for hit in hits if self._companions_reported(hit[1], matched)]
         if not hits:  # most messages: the cues need not be looked for
-            return Triage(self._second_opinion(text, safety_net))
+            return Triage(self._second_opinion(text, safety_net), self.precedence)
         cues = self._cues(doc)
         clauses = self._clauses(doc)
-        proxy = bool(cues["proxy"])
+        other_is_patient: bool | None = None  # worked out when someone else's history is first found
         findings: dict[tuple[str, int, int], Finding] = {}
         for span, flag, anchors in hits:
             spec = self.flags[flag]
+            someone_else = self._about_someone_else(span, cues["family"])
+            if spec.current_only:  # someone else's symptom now: a red flag for them, unless it is over
+                history = someone_else and self._over_for_them(span, cues["resolved"])
+            else:  # someone else's history counts when the writer asks for them, or they have pain now
+                if someone_else and other_is_patient is None:
+                    other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(doc)
+                history = someone_else and not other_is_patient
             finding = Finding(
                 flag=flag,
                 severity=spec.severity,
@@ -249,15 +314,24 @@ class RedFlagDetector:
                 text=span.text,
                 start_char=span.start_char,
                 end_char=span.end_char,
-                negated=self._negated(span, anchors, cues, clauses),
-                other_person=self._about_someone_else(span) and not proxy,
+                kind=spec.kind,
+                negated=self._negated(span, anchors, cues, clauses, spec.negation_window),
+                other_person=history,
+                caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
                 explained=self._explained(span, spec.unless),
             )
             key = (flag, finding.start_char, finding.end_char)
             if key not in findings or finding.reportable:
                 findings[key] = finding
-        return Triage(tuple(sorted(findings.values(), key=lambda f: (f.start_char, f.flag))))
+        # The companion must also be reported, not only mentioned ("no chest pain after the needles").
+        reported = {f.flag for f in findings.values() if f.reportable}
+        kept = [f for f in findings.values() if self._companions_reported(f.flag, reported)]
+        return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag))), self.precedence)
+
+    def _companions_reported(self, flag: str, reported: set[str]) -> bool:
+        companions = self.flags[flag].with_flags
+        return not companions or bool(companions & reported)
 
     @staticmethod
     def _second_opinion(text: str, safety_net: SafetyNet | None) -> tuple[Finding, ...]:
@@ -278,15 +352,18 @@ class RedFlagDetector:
         sentences = [(sent, _Keys([t.norm_ for t in sent])) for sent in doc.sents]
         whole = [(doc[:], _Keys([t.norm_ for t in doc]))]
         for flag, spec in self.flags.items():
-            for rule in spec.together:
+            for rule, window in zip(spec.together, spec.windows, strict=True):
                 for sentence, keys in whole if spec.message_scope else sentences:
-                    found = keys.co_occurrence(rule, spec.window)
+                    found = keys.co_occurrence(rule, window)
                     if found is not None:
                         first = [sentence.start + i for i in found]
                         yield doc[min(first) : max(first) + 1], flag, first
 
     def _cues(self, doc: Doc) -> dict[str, list[Span]]:
-        found: dict[str, list[Span]] = {"pseudo": [], "proxy": [], "past": [], "hypothetical": []}
+        found: dict[str, list[Span]] = {
+            label: []
+            for label in ("pseudo", "proxy", "past", "hypothetical", "trailing", "idiom", "family", "resolved")
+        }
         for match_id, start, end in self.cue_matcher(doc):
             found[self.nlp.vocab.strings[match_id].split(":")[0]].append(doc[start:end])
         return found
@@ -315,14 +392,24 @@ class RedFlagDetector:
                 ends[token.i] = token.i if self._breaks_clause(token) else ends[token.i + 1]
         return _Clauses(starts, ends)
 
-    def _negated(self, span: Span, anchors: list[int], cues: dict[str, list[Span]], clauses: _Clauses) -> bool:
+    def _negated(
+        self, span: Span, anchors: list[int], cues: dict[str, list[Span]], clauses: _Clauses, reach: int = 7
+    ) -> bool:
         start, end = clauses.of(span)
-        if any(start <= cue.start and cue.end <= end for cue in cues["hypothetical"]):
+        # Talked about, not reported: a cue before the hit ("look out for numbness", "what does numbness
+        # mean"), or one that follows it ("..., just curious"). "Is that a sign of ...?" after a report asks
+        # about it.
+        if any(start <= cue.start < span.start and cue.end <= end for cue in cues["hypothetical"]):
+            return True
+        if any(span.end <= cue.start and cue.end <= end for cue in cues["trailing"]):
+            return True
+        # Inside an idiom ("nearly had a heart attack when I saw the price").
+        if any(cue.start < span.end and span.start < cue.end for cue in cues["idiom"]):
             return True
         # A cue shortly before the hit negates it; for word groups, a cue right
         # before any one word does ("peeing fine, no accidents").
         for anchor in anchors:
-            window_start = max(start, anchor - (7 if anchor == span.start else 3))
+            window_start = max(start, anchor - (reach if anchor == span.start else 3))
             # Another word of the same hit ("nothing comes") is not a cue for it.
             if any(
                 self._is_negation(span.doc, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
@@ -353,19 +440,42 @@ class RedFlagDetector:
                 return True
         return False
 
-    def _about_someone_else(self, span: Span) -> bool:
-        """The nearest person mentioned before the hit, in its sentence, is not the writer."""
-        doc = span.doc
-        for i in range(span.start - 1, span.sent.start - 1, -1):
-            key = doc[i].norm_
+    def _about_someone_else(self, span: Span, family: list[Span]) -> bool:
+        """The nearest person mentioned before the hit, in its sentence, is not the writer; or the
+        sentence speaks of the family ("cancer runs in my family")."""
+        if any(cue.sent.start == span.sent.start for cue in family):
+            return True
+        return self._owner(span.doc, span.start) == "other"
+
+    def _owner(self, doc: Doc, i: int) -> str | None:
+        """Whose the word at `i` is: the nearest person mentioned before it in its sentence ("my" alone
+        is the writer: "my back"), or None when nobody is."""
+        sentence_start = doc[i].sent.start
+        for j in range(i - 1, sentence_start - 1, -1):
+            key = doc[j].norm_
             if key in self.lexicon.self_words:
-                return False
+                return "self"
             if key == "my":
-                after = doc[i + 1].norm_ if i + 1 < len(doc) else ""
-                if after in self.lexicon.other_people:
-                    return True
-                continue
+                after = doc[j + 1].norm_ if j + 1 < len(doc) else ""
+                return "other" if after in self.lexicon.other_people else "self"
             if key in self.lexicon.other_people:
+                return "other"
+        return None
+
+    def _over_for_them(self, span: Span, resolved: list[Span]) -> bool:
+        """Someone else's symptom that is over or was treated, in the hit's sentence."""
+        sentence = span.sent
+        if any(cue.sent.start == sentence.start for cue in resolved):
+            return True
+        keys = {t.norm_ for t in sentence}
+        return bool(keys & self.treated_words) and not keys & self.now_words
+
+    def _someone_else_in_pain_now(self, doc: Doc) -> bool:
+        """Someone else has pain now ("and now she has new back pain"): their history counts."""
+        for sentence in doc.sents:
+            if not any(t.norm_ in self.now_words for t in sentence):
+                continue
+            if any(t.norm_ in self.pain_words and self._owner(doc, t.i) == "other" for t in sentence):
                 return True
         return False
 
