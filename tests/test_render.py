@@ -83,6 +83,14 @@ def test_the_crisis_answer_gives_the_crisis_line_and_the_emergency_number() -> N
     assert "988" not in unknown and "local crisis line" in unknown
 
 
+def test_low_mood_gets_kind_words_and_staff_not_an_alarm() -> None:
+    responses = yaml.safe_load(render(parse_profile({**EMPTY, "country": "US"})))["responses"]
+    [low] = responses["utter_low_mood"]
+    assert "someone from our team" in low["text"] and "911" not in low["text"]
+    assert [b["payload"] for b in low["buttons"]] == ["/affirm", "/deny"]
+    assert "988" in responses["utter_low_mood_declined"][0]["text"]
+
+
 def test_unknown_facts_are_never_guessed_and_staff_is_offered() -> None:
     answers = texts(EMPTY)
     assert "don't have current prices" in answers["utter_cost_insurance"]
