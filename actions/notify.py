@@ -19,6 +19,7 @@ from actions.db import insert_row, update_row
 from actions.settings import settings
 from actions.webhook import Delivery, Webhook, deliver
 from assistant.records.tables import notifications
+from assistant.triage.labels import label
 
 logger = logging.getLogger(__name__)
 
@@ -85,17 +86,24 @@ def _finish(row: int, delivery: Delivery) -> None:
 def red_flag_payload(escalation_id: int | None, sender_id: str, severity: str, flags: list[str]) -> dict[str, Any]:
     """`text` is what Slack and Teams incoming webhooks show; the other keys are for bridges that read JSON."""
     reported_at = datetime.now(timezone.utc)
+    labels = [label(flag) for flag in flags]
+    if "crisis" in flags:
+        told = "given the crisis line and the emergency number, and offered a member of staff"
+    elif severity == "emergency":
+        told = "told to call the emergency number now"
+    else:
+        told = "told to see a doctor today"
     return {
         "event": "red_flag",
         "severity": severity,
         "flags": flags,
+        "labels": labels,
         "conversation_id": sender_id,
         "escalation_id": escalation_id,
         "reported_at": reported_at.isoformat(timespec="seconds"),
         "text": (
-            f"{severity.upper()} red flag ({', '.join(flags) or 'unspecified'}) reported in conversation "
-            f"{sender_id} at {reported_at:%H:%M} UTC. The patient was told to "
-            f"{'call the emergency number now' if severity == 'emergency' else 'see a doctor today'}. "
+            f"{severity.upper()} red flag ({'; '.join(labels) or 'unspecified'}) reported in conversation "
+            f"{sender_id} at {reported_at:%H:%M} UTC. The patient was {told}. "
             "The conversation and the escalation are stored for staff review."
         ),
     }

@@ -16,8 +16,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.escalations import record_escalation
 from actions.notify import notify_staff, red_flag_payload
+from assistant.triage.severity import INTENT_SEVERITY
 
-SEVERITY_FOR_INTENT = {"red_flag_emergency": "emergency", "red_flag_urgent": "urgent"}
+SEVERITY_FOR_INTENT = INTENT_SEVERITY
+SIGN_SLOT = "emergency_sign"  # picked the emergency answer's variation (domain.yml)
 
 
 SCREENING_SLOT = "booking_screening"  # a yes to the booking form's screening question is an emergency report
@@ -54,4 +56,9 @@ class ActionEscalateRedFlag(Action):
         # Emergency outranks urgent for the rest of the conversation.
         if tracker.get_slot("red_flag_severity") == "emergency":
             severity = "emergency"
-        return [SlotSet("red_flag_severity", severity), SlotSet("red_flag_flags", flags)]
+        events = [SlotSet("red_flag_severity", severity), SlotSet("red_flag_flags", flags)]
+        # Answered: the next emergency answer (a yes to the booking form's safety question) must not
+        # name this message's danger sign.
+        if tracker.get_slot(SIGN_SLOT) is not None:
+            events.append(SlotSet(SIGN_SLOT, None))
+        return events

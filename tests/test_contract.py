@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from actions.topics import SUGGESTION_LABELS
+from assistant.triage.severity import RED_FLAG_INTENTS
 from tests.conftest import ROOT, load_yaml, variant_text
 
 CATALOGUE = ROOT / "docs" / "topics.yml"
@@ -53,7 +54,7 @@ def test_every_catalogue_intent_is_in_the_domain_with_enough_training_examples(d
     expected = {name for group in catalogue().values() for name in group}
     assert expected <= set(domain["intents"])
     # The red-flag intents are set by the detector component, not learned.
-    assert set(counts) == set(domain["intents"]) - {"red_flag_emergency", "red_flag_urgent"}
+    assert set(counts) == set(domain["intents"]) - RED_FLAG_INTENTS
     thin = {name: counts[name] for name in catalogue()["faq"] if counts[name] < 25}
     assert thin == {}
 

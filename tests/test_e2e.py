@@ -273,3 +273,24 @@ def test_the_emergency_text_does_not_need_the_action_server(
     assert texts(say(rasa_without_actions, sender, "i wet myself this morning and didn't notice")) == [
         answers["utter_red_flag_emergency"]
     ]
+
+
+def test_crisis_and_general_emergencies_get_their_own_answer_without_the_action_server(
+    rasa_without_actions: servers.Stack, domain: dict[str, Any], answers: dict[str, str]
+) -> None:
+    sender = uuid.uuid4().hex
+    reply = texts(say(rasa_without_actions, sender, "can I book for Friday? I keep thinking about killing myself"))
+    assert reply == [answers["utter_red_flag_crisis"], answers["utter_offer_staff_crisis"]]
+    assert texts(say(rasa_without_actions, sender, "yes")) == [answers["utter_crisis_staff_unavailable"]]
+    [stroke] = [
+        v["text"]
+        for v in domain["responses"]["utter_red_flag_emergency"]
+        if "channel" not in v and (v.get("condition") or [{}])[0].get("value") == "stroke"
+    ]
+    assert texts(say(rasa_without_actions, sender, "my husband's face is drooping and his speech is slurred")) == [
+        stroke
+    ]
+    # Each emergency names its own sign, not the one before it.
+    assert texts(say(rasa_without_actions, sender, "and my mum soiled herself and didn't notice")) == [
+        answers["utter_red_flag_emergency"]
+    ]

@@ -10,8 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, UserUttered
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted as SdkActionExecuted
 from rasa_sdk.events import ConversationPaused as SdkConversationPaused
@@ -20,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.forms import reset_form
 from actions.handoff import ActionHandoffToStaff, staff_availability
 from assistant.clinic.profile import parse_profile
-from assistant.runtime import handoff
+from assistant.runtime import handoff, unavailable
 from assistant.settings import settings
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -73,9 +75,23 @@ def test_paused_conversations_answer_only_red_flags() -> None:
     now = 1_000_000.0
     assert handoff.should_handle_message(paused_tracker("red_flag_emergency", now - 60), 3600, now)
     assert handoff.should_handle_message(paused_tracker("red_flag_urgent", now - 60), 3600, now)
+    assert handoff.should_handle_message(paused_tracker("red_flag_crisis", now - 60), 3600, now)
     quiet = paused_tracker("cost_insurance", now - 60)
     assert not handoff.should_handle_message(quiet, 3600, now)
     assert quiet.is_paused()
+
+
+def test_while_paused_a_reply_to_the_crisis_answers_offer_of_staff_is_answered() -> None:
+    now = 1_000_000.0
+    tracker = DialogueStateTracker("patient-8", slots=[])
+    tracker.update(ConversationPaused(timestamp=now - 60))
+    tracker.update(UserUttered("I want to die", intent={"name": "red_flag_crisis", "confidence": 1.0}))
+    tracker.update(BotUttered("Would you like someone ...", metadata={"utter_action": "utter_offer_staff_crisis"}))
+    tracker.update(UserUttered("yes", intent={"name": "affirm", "confidence": 1.0}))
+    assert handoff.should_handle_message(tracker, 3600, now)
+    tracker.update(BotUttered("...", metadata={"utter_action": "utter_handoff_waiting"}))
+    tracker.update(UserUttered("thanks", intent={"name": "thank", "confidence": 1.0}))
+    assert not handoff.should_handle_message(tracker, 3600, now)
 
 
 def test_a_pause_without_a_staff_reply_ends_after_the_timeout() -> None:
@@ -94,3 +110,32 @@ def test_the_timeout_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None
     settings.cache_clear()
     assert handoff.timeout_seconds() == 1800
     settings.cache_clear()
+
+
+class _Nlg:
+    async def generate(self, response: str, tracker: Any, channel: str) -> dict[str, Any]:
+        return {"text": f"<{response}>"}
+
+
+class _Channel:
+    @staticmethod
+    def name() -> str:
+        return "rest"
+
+
+async def test_staff_accepted_after_a_crisis_with_the_action_server_down_get_the_crisis_line_again() -> None:
+    async def down(*_: Any) -> list:
+        raise RasaException("Failed to execute custom action")
+
+    run = unavailable.answering_when_actions_are_down(down)
+    tracker = DialogueStateTracker("patient-8", slots=[])
+    tracker.update(BotUttered("Would you like ...", metadata={"utter_action": "utter_offer_staff_crisis"}))
+    tracker.update(UserUttered("yes", intent={"name": "affirm", "confidence": 1.0}))
+    events = await run(RemoteAction("action_handoff_to_staff", None), _Channel(), _Nlg(), tracker, None)
+    assert events[0].metadata == {"utter_action": "utter_crisis_staff_unavailable"}
+    # Any other hand-off: the usual apology.
+    plain = DialogueStateTracker("patient-9", slots=[])
+    plain.update(BotUttered("Would you like ...", metadata={"utter_action": "utter_offer_handoff"}))
+    plain.update(UserUttered("yes", intent={"name": "affirm", "confidence": 1.0}))
+    events = await run(RemoteAction("action_handoff_to_staff", None), _Channel(), _Nlg(), plain, None)
+    assert events[0].metadata == {"utter_action": "utter_requests_unavailable"}

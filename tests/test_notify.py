@@ -176,6 +176,17 @@ async def test_the_action_answers_before_staff_are_notified_and_the_outcome_is_s
     assert rows(configured) == [("red_flag", payload["escalation_id"], "patient-9", target, "sent", 1, None)]
 
 
+def test_the_notification_names_the_flags_in_words_and_what_the_patient_was_told() -> None:
+    crisis = notify.red_flag_payload(3, "patient-9", "emergency", ["crisis"])
+    assert crisis["labels"] == ["thoughts of suicide or self-harm"]
+    assert "(thoughts of suicide or self-harm)" in crisis["text"]
+    assert "given the crisis line and the emergency number" in crisis["text"]
+    chest = notify.red_flag_payload(4, "patient-9", "emergency", ["chest_pain"])
+    assert "(chest pain or pressure)" in chest["text"] and "told to call the emergency number now" in chest["text"]
+    urgent = notify.red_flag_payload(5, "patient-9", "urgent", ["fever"])
+    assert "told to see a doctor today" in urgent["text"]
+
+
 async def test_a_failed_notification_is_recorded(stub: Stub, configured: Path) -> None:
     stub.plan = [500, 500, 500]
     await ActionEscalateRedFlag().run(CollectingDispatcher(), escalation_tracker("peed myself"), {})

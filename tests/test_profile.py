@@ -71,3 +71,13 @@ def test_contact_text_uses_what_is_known() -> None:
     assert ClinicProfile(name="C").contact_text() == ""
     assert ClinicProfile(name="C", phone="555 0100").contact_text() == "call 555 0100"
     assert ClinicProfile(name="C", phone="555 0100", email="a@b.c").contact_text() == "call 555 0100 or email a@b.c"
+
+
+def test_the_crisis_line_is_the_profiles_or_the_countrys() -> None:
+    assert parse_profile({"name": "x", "country": "us"}).crisis_line_text() == (
+        "988 Suicide & Crisis Lifeline, call or text 988"
+    )
+    assert parse_profile({"name": "x", "country": "US", "crisis_line": "Local line 555"}).crisis_line_text() == (
+        "Local line 555"
+    )
+    assert parse_profile({"name": "x", "country": "NZ"}).crisis_line_text() == ""

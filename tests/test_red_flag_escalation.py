@@ -40,9 +40,31 @@ def test_a_red_flag_overrides_the_intent_and_keeps_the_ranking(component: RedFla
     [message] = component.process([classified("does it hurt? I also peed myself today", "acupuncture_pain")])
     assert message.get(INTENT) == {"name": "red_flag_emergency", "confidence": 1.0}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["red_flag_emergency", "acupuncture_pain"]
-    [entity] = message.get(ENTITIES)
+    [entity] = [e for e in message.get(ENTITIES) if e["entity"] == "red_flag"]
     assert (entity["entity"], entity["value"], entity["severity"]) == ("red_flag", "bladder", "emergency")
     assert message.get(RED_FLAGS_KEY)[0]["flag"] == "bladder"
+
+
+def test_a_crisis_gets_its_own_intent_whatever_else_the_message_says(component: RedFlagDetectorComponent) -> None:
+    [message] = component.process([classified("can I book for Tuesday? I keep thinking about killing myself")])
+    assert message.get(INTENT) == {"name": "red_flag_crisis", "confidence": 1.0}
+    assert "crisis" in [e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"]
+    assert not [e for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("my husband's face is drooping and his speech is slurred", "stroke"),
+        ("crushing pain in my chest", "chest_pain"),
+        ("I peed myself and didn't notice", "back"),
+    ],
+)
+def test_an_emergency_names_its_sign_for_the_answer(component: RedFlagDetectorComponent, text: str, sign: str) -> None:
+    [message] = component.process([classified(text)])
+    assert message.get(INTENT)["name"] == "red_flag_emergency"
+    [named] = [e for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"]
+    assert named["value"] == sign and text[named["start"] : named["end"]]
 
 
 def test_clean_and_negated_messages_keep_their_intent(component: RedFlagDetectorComponent) -> None:
@@ -66,7 +88,7 @@ def test_training_puts_the_safety_net_in_the_model(tmp_path: Path) -> None:
     loaded = RedFlagDetectorComponent.load({}, storage, Resource("rf"), context)
     [message] = loaded.process([classified("Numbness in my perinium since this morning")])  # not in the lexicon
     assert message.get(INTENT)["name"] == "red_flag_emergency"
-    assert [e["value"] for e in message.get(ENTITIES)] == [SAFETY_NET_FLAG]
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"] == [SAFETY_NET_FLAG]
 
 
 def test_a_changed_examples_file_means_retraining(tmp_path: Path) -> None:
@@ -93,6 +115,25 @@ async def test_escalation_sets_the_severity_slot_and_is_recorded(database: Path)
     with sqlite3.connect(database) as conn:
         rows = conn.execute("SELECT sender_id, severity, flags, message, acknowledged_at FROM escalations").fetchall()
     assert rows == [("patient-7", "emergency", json.dumps(["bladder", "saddle"]), text, None)]
+
+
+async def test_a_crisis_is_recorded_as_an_emergency_and_the_answers_sign_is_cleared(database: Path) -> None:
+    text = "my partner says he will take all his pills tonight"
+    latest = tracker("red_flag_crisis", [{"entity": "red_flag", "value": "crisis"}], text)
+    events = await ActionEscalateRedFlag().run(CollectingDispatcher(), latest, {})
+    assert events == [SlotSet("red_flag_severity", "emergency"), SlotSet("red_flag_flags", ["crisis"])]
+    chest = tracker(
+        "red_flag_emergency",
+        [{"entity": "red_flag", "value": "chest_pain"}, {"entity": "emergency_sign", "value": "chest_pain"}],
+        "crushing chest pain",
+        {"emergency_sign": "chest_pain"},
+    )
+    events = await ActionEscalateRedFlag().run(CollectingDispatcher(), chest, {})
+    # A later yes to the booking form's safety question gets the emergency answer, not the chest pain one.
+    assert events[-1] == SlotSet("emergency_sign", None)
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT severity, flags FROM escalations ORDER BY id").fetchall()
+    assert rows == [("emergency", json.dumps(["crisis"])), ("emergency", json.dumps(["chest_pain"]))]
 
 
 async def test_an_earlier_emergency_is_not_downgraded_by_a_later_urgent_flag(database: Path) -> None:

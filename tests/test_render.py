@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from assistant.clinic.profile import ProfileError, parse_profile
+from assistant.clinic.render import ROOT, render
 from assistant.clinic.render import main as render_main
-from assistant.clinic.render import render
 
 EMPTY = {"name": "Natural Care Chiropractic", "practitioner": "Dr. Mark Freund", "emergency_number": "911"}
 FULL = {
@@ -36,10 +36,59 @@ def texts(profile: dict) -> dict[str, str]:
 
 def test_the_widget_gets_the_red_flag_texts_with_their_severity() -> None:
     responses = yaml.safe_load(render(parse_profile(EMPTY)))["responses"]
-    for name, severity in (("utter_red_flag_emergency", "emergency"), ("utter_red_flag_urgent", "urgent")):
-        generic, widget = responses[name]
-        assert widget["channel"] == "socketio"
-        assert widget["custom"]["data"] == {"text": generic["text"], "severity": severity}
+    for name, severity in (
+        ("utter_red_flag_emergency", "emergency"),
+        ("utter_red_flag_urgent", "urgent"),
+        ("utter_red_flag_crisis", "emergency"),
+    ):
+        variants = responses[name]
+        # Each answer for every channel is followed by the widget's copy, under the same condition.
+        for generic, widget in zip(variants[::2], variants[1::2], strict=True):
+            assert "channel" not in generic and widget["channel"] == "socketio"
+            assert widget.get("condition") == generic.get("condition")
+            assert widget["custom"]["data"] == {"text": generic["text"], "severity": severity}
+
+
+def emergency_answers(profile: dict) -> dict[str | None, str]:
+    """utter_red_flag_emergency's words by the emergency_sign they answer (None: sciatica's red flags)."""
+    variants = yaml.safe_load(render(parse_profile(profile)))["responses"]["utter_red_flag_emergency"]
+    return {(v.get("condition") or [{}])[0].get("value"): v["text"] for v in variants if "channel" not in v}
+
+
+def test_every_emergency_beyond_the_back_has_its_own_answer() -> None:
+    lexicon = yaml.safe_load((ROOT / "assistant" / "triage" / "lexicon.yml").read_text())["flags"]
+    medical = {name for name, spec in lexicon.items() if spec.get("kind") == "medical"}
+    answers = emergency_answers(EMPTY)
+    assert set(answers) == medical | {None}
+    for sign in medical:
+        # What to do comes first, and no booking is offered instead.
+        assert answers[sign].startswith("Please call 911"), sign
+        assert "book" not in answers[sign].lower(), sign
+    assert "stroke" in answers["stroke"] and "allergic" in answers["anaphylaxis"]
+    assert "after needling" in answers["pneumothorax"]
+    assert emergency_answers({**EMPTY, "emergency_number": ""})["chest_pain"].startswith(
+        "Please call your local emergency number now."
+    )
+
+
+def test_the_crisis_answer_gives_the_crisis_line_and_the_emergency_number() -> None:
+    us = texts({**EMPTY, "country": "US"})
+    crisis = us["utter_red_flag_crisis"]
+    assert "988 Suicide & Crisis Lifeline, call or text 988" in crisis and "call 911 now" in crisis
+    assert "sciatica" not in crisis and "book" not in crisis.lower()
+    assert "988" in us["utter_crisis_staff_declined"] and "988" in us["utter_crisis_staff_unavailable"]
+    own = texts({**EMPTY, "country": "GB", "emergency_number": "999", "crisis_line": "Samaritans, call 116 123"})
+    assert "Samaritans, call 116 123" in own["utter_red_flag_crisis"] and "call 999 now" in own["utter_red_flag_crisis"]
+    unknown = texts({**EMPTY, "country": "FR", "emergency_number": "112"})["utter_red_flag_crisis"]
+    assert "988" not in unknown and "local crisis line" in unknown
+
+
+def test_low_mood_gets_kind_words_and_staff_not_an_alarm() -> None:
+    responses = yaml.safe_load(render(parse_profile({**EMPTY, "country": "US"})))["responses"]
+    [low] = responses["utter_low_mood"]
+    assert "someone from our team" in low["text"] and "911" not in low["text"]
+    assert [b["payload"] for b in low["buttons"]] == ["/affirm", "/deny"]
+    assert "988" in responses["utter_low_mood_declined"][0]["text"]
 
 
 def test_unknown_facts_are_never_guessed_and_staff_is_offered() -> None:

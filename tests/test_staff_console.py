@@ -245,6 +245,24 @@ async def test_patient_html_is_shown_escaped(console: Console) -> None:
     assert "script-src" not in (await client.get("/")).headers["content-security-policy"]  # default-src 'self' only
 
 
+async def test_home_shows_what_was_reported_in_words_with_emergencies_first(console: Console) -> None:
+    created = datetime.fromtimestamp(time.time(), timezone.utc)
+    with console.engine.begin() as connection:
+        for severity, flags in (("urgent", '["fever"]'), ("emergency", '["crisis"]'), ("emergency", '["chest_pain"]')):
+            connection.execute(
+                escalations.insert().values(
+                    sender_id=console.ids["flag"], severity=severity, flags=flags, message="...", created_at=created
+                )
+            )
+    client = Client(console.app)
+    await client.login("sam")
+    page = (await client.get("/")).text
+    crisis, chest, fever = (page.index(text) for text in ("thoughts of suicide or self-harm", "chest pain", "fever,"))
+    assert max(crisis, chest) < fever
+    transcript = (await client.get(f"/conversations/{console.ids['flag']}")).text
+    assert "thoughts of suicide or self-harm" in transcript
+
+
 async def test_home_lists_open_flags_then_requests_and_acknowledge_records_who(console: Console) -> None:
     client = Client(console.app)
     await client.login("sam")

@@ -13,10 +13,10 @@ from assistant.triage.detector import MAX_CHARS, Lexicon, default_detector, dete
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import SafetyNet, screening_examples
 
-# Labelled sets the lexicon has been checked against. blind3/blind4_messages.yml are kept
+# Labelled sets the lexicon has been checked against. blind3..6_messages.yml are kept
 # out on purpose: they measure unseen phrasings (tools/triage_report.py).
 TRIAGE_SETS = Path(__file__).parent / "triage"
-LABELLED_SETS = ("messages.yml", "blind_messages.yml")
+LABELLED_SETS = ("messages.yml", "blind_messages.yml", "beyond_back_messages.yml")
 MAX_FALSE_POSITIVE_RATE = 0.05
 
 
@@ -49,6 +49,27 @@ def test_no_emergency_is_missed_or_downgraded() -> None:
     assert missed == []
 
 
+def test_crisis_and_general_emergencies_get_their_own_answer() -> None:
+    """A crisis must get the crisis answer, and a general emergency the answer naming its danger sign."""
+    wrong = []
+    for message in labelled():
+        if "answer" in message:
+            found = detect(message["text"])
+            answer = "crisis" if found.crisis else found.medical_sign
+            if answer != message["answer"]:
+                wrong.append((message["text"], answer))
+    assert wrong == []
+
+
+def test_the_flags_a_message_is_labelled_with_are_found() -> None:
+    missing = [
+        (m["text"], detect(m["text"]).flags)
+        for m in load_set("beyond_back_messages.yml")
+        if not set(m.get("flags", [])) <= set(detect(m["text"]).flags)
+    ]
+    assert missing == []
+
+
 def test_urgent_reports_are_flagged() -> None:
     missed = [text for text, got, _ in detected("urgent") if got is None]
     assert missed == []
@@ -74,6 +95,34 @@ def test_false_positives_on_clean_messages_stay_under_five_percent() -> None:
         ("my legs keep giving way and my foot slaps when I walk", "emergency", ["foot_drop"]),
         ("cant controll my blader since yesterday", "emergency", ["bladder"]),
         ("my mum can't control her bladder, she is the patient, can she come in?", "emergency", ["bladder"]),
+        # Someone else's symptom now is a red flag for them; only their history is not.
+        ("my husband can't control his bladder", "emergency", ["bladder"]),
+        ("my mum soiled herself and didn't notice", "emergency", ["bowel"]),
+        ("my wife says she can't feel anything in her saddle area", "emergency", ["saddle"]),
+        ("my mum had bowel cancer years ago", None, []),
+        ("my mum had bowel cancer a few years ago and has just started getting back pain", "urgent", ["cancer"]),
+        ("Surely it wasn't the cancer. I had it in 2019 and my back started hurting last month", "urgent", ["cancer"]),
+        ("cancer runs in my family but this is just a pulled muscle", None, []),
+        ("my wife had a fever last week but she's fine now, the booking is for me", None, []),
+        # Idioms, low mood and ordinary bad sciatica are not emergencies.
+        ("this pain is killing me", None, []),
+        ("I'm dying to try it", None, []),
+        ("my chest is fine", None, []),
+        ("I could murder a coffee", None, []),
+        ("nearly had a heart attack when I saw the bill", None, []),
+        ("I'm so fed up and down about this pain", None, []),
+        ("I can barely walk", None, []),
+        ("my right leg would go numb pretty easily", None, []),
+        ("there's no weakness in my legs, just a tingly feeling", None, []),
+        ("does acupuncture on the chest hurt?", None, []),
+        # A question about a report is still a report.
+        ("I have numbness in my groin, is that a sign of cauda equina?", "emergency", ["saddle"]),
+        # Beyond the back.
+        ("I just want to die, this pain is unbearable", "emergency", ["crisis"]),
+        ("my husband says he is going to take all his pills tonight", "emergency", ["crisis"]),
+        ("I'm not suicidal, just worn out", None, []),
+        ("crushing pain in my chest and my left arm aches", "emergency", ["chest_pain"]),
+        ("short of breath since the needles in my upper back this morning", "emergency", ["pneumothorax"]),
     ],
 )
 def test_behaviours_the_clinic_relies_on(text: str, severity: str | None, flags: list[str]) -> None:
@@ -113,6 +162,31 @@ def test_a_malformed_lexicon_is_a_clear_error() -> None:
         Lexicon({"flags": {"x": {"severity": "soon", "phrases": ["a"]}}})
     with pytest.raises(ValueError, match="no phrases"):
         Lexicon({"flags": {"x": {"severity": "urgent"}}})
+    with pytest.raises(ValueError, match="kind"):
+        Lexicon({"flags": {"x": {"severity": "urgent", "kind": "heart", "phrases": ["a"]}}})
+    with pytest.raises(ValueError, match="list of word lists"):  # a phrase written under `together`
+        Lexicon({"flags": {"x": {"severity": "urgent", "together": ["bad and bad"]}}})
+
+
+def test_the_answer_follows_the_kind_of_flag() -> None:
+    crisis = detect("I keep thinking about ending it and my chest hurts")
+    assert crisis.crisis and crisis.severity == "emergency"
+    # Several emergencies beyond the back: the most specific names the answer.
+    after_needling = detect("since the needling this morning I can't catch my breath and my chest is tight")
+    assert not after_needling.crisis
+    assert after_needling.medical_sign == "pneumothorax"
+    assert {"breathing", "chest_pain", "pneumothorax"} <= set(after_needling.flags)
+    back = detect("I wet myself this morning")
+    assert (back.crisis, back.medical_sign, back.severity) == (False, None, "emergency")
+    # Needling named without a symptom beside it is no flag.
+    assert detect("how deep do the acupuncture needles go in the upper back?").findings == ()
+
+
+def test_a_caregivers_report_says_it_is_for_someone_else() -> None:
+    reported = detect("my husband can't control his bladder").reported
+    assert reported and all(f.caregiver and not f.other_person for f in reported)
+    [history] = detect("my dad had prostate cancer").findings
+    assert history.other_person and not history.reportable
 
 
 # -- the learned safety net -----------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from assistant.triage.severity import RED_FLAG_INTENTS
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).parent / "rasa")
 
@@ -34,8 +36,9 @@ EXPLAINED = {
     UNUSED.format("utter_booking_not_stored"): "sent by action_submit_booking when the database fails",
     UNUSED.format("utter_requests_unavailable"): "sent by the Rasa server when the action server is down",
     UNUSED.format("utter_service_unavailable"): "sent by the Rasa server when its conversation store is down",
-    NO_EXAMPLES.format("red_flag_emergency"): DETECTOR_INTENT,
-    NO_EXAMPLES.format("red_flag_urgent"): DETECTOR_INTENT,
+    UNUSED.format("utter_crisis_staff_unavailable"): "sent by the Rasa server when staff are accepted after a "
+    "crisis answer and the action server is down",
+    **{NO_EXAMPLES.format(intent): DETECTOR_INTENT for intent in sorted(RED_FLAG_INTENTS)},
 }
 WARNING = re.compile(r"UserWarning: (.*)$")
 

@@ -18,6 +18,8 @@ import yaml
 
 from assistant.settings import settings
 
+# The crisis line patients are given when the profile names none, by country.
+DEFAULT_CRISIS_LINES = {"US": "988 Suicide & Crisis Lifeline, call or text 988"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RANGE = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -47,6 +49,7 @@ class ClinicProfile:
     country: str = ""
     timezone: str = ""
     emergency_number: str = ""
+    crisis_line: str = ""
     opening_hours: dict[str, tuple[OpeningRange, ...]] = field(default_factory=dict)
     first_visit_minutes: int | None = None
     follow_up_minutes: int | None = None
@@ -89,6 +92,10 @@ class ClinicProfile:
 
     def hours_text(self) -> str:
         return "; ".join(self.hours_lines())
+
+    def crisis_line_text(self) -> str:
+        """The crisis line as patients should read it: the profile's, else the country's; "" when neither."""
+        return self.crisis_line or DEFAULT_CRISIS_LINES.get(self.country, "")
 
     def has_contact(self) -> bool:
         return bool(self.phone or self.email)
@@ -195,6 +202,7 @@ def parse_profile(raw: Any) -> ClinicProfile:
         country=_text(raw, "country").upper(),
         timezone=_timezone(raw),
         emergency_number=_text(raw, "emergency_number"),
+        crisis_line=_text(raw, "crisis_line"),
         opening_hours=_opening_hours(raw.get("opening_hours")),
         first_visit_minutes=_minutes(raw, "first_visit_minutes"),
         follow_up_minutes=_minutes(raw, "follow_up_minutes"),

@@ -4,7 +4,8 @@
 Rasa then stores the patient's messages without answering them. Two things
 Rasa does not do, and a clinic needs:
 - red flags are always answered, paused or not (the NLU detector has already
-  set the intent; the triage rules answer and escalate);
+  set the intent; the triage rules answer and escalate), and so is the reply to
+  the crisis answer's offer of staff;
 - a pause ends by itself after HANDOFF_TIMEOUT_MINUTES (default 120) without a
   staff reply, so a patient is not left talking to nobody.
 Staff resume the bot earlier by appending a `resume` event (Rasa's HTTP API).
@@ -16,13 +17,16 @@ import time
 from collections.abc import Callable
 
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import ConversationPaused, ConversationResumed
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from assistant.settings import settings
+from assistant.triage.severity import RED_FLAG_INTENTS
 
-ALWAYS_ANSWERED = frozenset({"red_flag_emergency", "red_flag_urgent"})
+ALWAYS_ANSWERED = RED_FLAG_INTENTS
+# Questions whose reply is answered while paused: after a crisis, "yes" to staff must not go unanswered.
+ALWAYS_ANSWERED_AFTER = frozenset({"utter_offer_staff_crisis"})
 _original = MessageProcessor._should_handle_message
 
 
@@ -40,12 +44,25 @@ def paused_since(tracker: DialogueStateTracker) -> float | None:
     return None
 
 
+def replies_to(tracker: DialogueStateTracker) -> str | None:
+    """The response the latest patient message answers: the bot's last one before it, if any."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            if seen_message:
+                return None
+            seen_message = True
+        elif seen_message and isinstance(event, BotUttered):
+            return event.metadata.get("utter_action")
+    return None
+
+
 def should_handle_message(tracker: DialogueStateTracker, timeout: float, now: float | None = None) -> bool:
     """Rasa's rule (not paused, or a restart), plus: red flags while paused, and an expired pause."""
     if _original(tracker):
         return True
     intent = (tracker.latest_message.intent if tracker.latest_message else {}).get(INTENT_NAME_KEY)
-    if intent in ALWAYS_ANSWERED:
+    if intent in ALWAYS_ANSWERED or replies_to(tracker) in ALWAYS_ANSWERED_AFTER:
         return True
     since = paused_since(tracker)
     if since is not None and (now or time.time()) - since > timeout:

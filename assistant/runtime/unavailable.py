@@ -17,6 +17,8 @@ assistant/runtime/patches.py), this makes those actions
 answer from the Rasa server itself with `utter_requests_unavailable` (sorry,
 can't take requests right now, the clinic's phone number, the emergency
 advice) and end any form in progress, so the next message starts afresh.
+After a crisis answer, a yes to staff gets `utter_crisis_staff_unavailable`
+instead (the crisis line again, not an apology about "requests").
 FAQ answers and red-flag answers never need the action server; the session
 start keeps Rasa's behaviour (assistant/policies treats it as started).
 """
@@ -40,8 +42,11 @@ from rasa.shared.exceptions import RasaException
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.runtime.handoff import replies_to
+
 logger = logging.getLogger(__name__)
 RESPONSE = "utter_requests_unavailable"
+CRISIS_RESPONSE = "utter_crisis_staff_unavailable"  # staff accepted after the crisis answer
 # Actions that take a request from the patient (forms, their validation, submission, hand-off).
 REQUEST_ACTIONS = frozenset(
     {
@@ -76,7 +81,9 @@ def answering_when_actions_are_down(original: ActionRun) -> ActionRun:
             raise  # the action server answered: a form's normal "not this slot" path
         except (RasaException, asyncio.TimeoutError):
             name = self.name()
-            if name in REQUEST_ACTIONS:
+            if name == "action_handoff_to_staff" and replies_to(tracker) == "utter_offer_staff_crisis":
+                response = CRISIS_RESPONSE
+            elif name in REQUEST_ACTIONS:
                 response = RESPONSE
             elif name in ANSWERING_ACTIONS:
                 response = "utter_default"

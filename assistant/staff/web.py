@@ -4,6 +4,7 @@ role checks, the caller's address and audit entries."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
@@ -19,6 +20,7 @@ from assistant.records import audit
 from assistant.records.db import in_thread
 from assistant.staff.accounts import Session, same_token
 from assistant.staff.queries import local_time
+from assistant.triage.labels import label
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "staff_session"
@@ -36,7 +38,17 @@ def templates() -> Environment:
     )
     environment.filters["when"] = when
     environment.filters["url"] = lambda value: quote(str(value), safe="")
+    environment.filters["flag_labels"] = flag_labels
     return environment
+
+
+def flag_labels(flags: Any) -> str:
+    """An escalation's flags (a JSON list of names) as staff read them: "thoughts of suicide or self-harm"."""
+    try:
+        names = json.loads(flags) if isinstance(flags, str) else list(flags or [])
+    except (TypeError, ValueError):
+        return str(flags)
+    return "; ".join(label(str(name)) for name in names)
 
 
 def zone(request: Request) -> tzinfo:

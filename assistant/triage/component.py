@@ -2,10 +2,14 @@
 
 Runs last in the pipeline, so it never depends on the classifier (or the
 fallback) getting the intent right. When the patient reports a red flag it
-puts the intent `red_flag_emergency` or `red_flag_urgent` on top (the
-classifier's ranking is kept below it), adds one `red_flag` entity per flag,
-and a `red_flags` section with every finding (also negated or other-person
-ones) so `/model/parse` shows why. The detection itself lives in
+puts the intent `red_flag_crisis` (thoughts of suicide or self-harm),
+`red_flag_emergency` or `red_flag_urgent` on top (the classifier's ranking is
+kept below it), adds one `red_flag` entity per flag, and a `red_flags` section
+with every finding (also negated or other-person ones) so `/model/parse` shows
+why. With `red_flag_emergency` comes an `emergency_sign` entity: the medical
+emergency the answer names (`chest_pain`, `stroke`...), or `back` for
+sciatica's red flags; the slot it fills picks the answer's variation
+(domain.yml), so the Rasa server answers without the action server. The detection itself lives in
 `assistant.triage`. Training fits the learned safety net on its own examples
 and on this model's NLU examples (as ordinary messages) and stores it in the
 model; the lexicon is read when the model loads.
@@ -39,15 +43,25 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.nlu import artefacts
-from assistant.triage.detector import RedFlagDetector, default_detector
+from assistant.triage.detector import RedFlagDetector, Triage, default_detector
 from assistant.triage.safety_net import TRAINING_PATH, SafetyNet, training_set
 
 logger = logging.getLogger(__name__)
 SAFETY_NET_FILE = "safety_net.joblib"
 
 INTENT_FOR_SEVERITY = {"emergency": "red_flag_emergency", "urgent": "red_flag_urgent"}
+CRISIS_INTENT = "red_flag_crisis"
 RED_FLAGS_KEY = "red_flags"
 ENTITY_TYPE = "red_flag"
+SIGN_ENTITY = "emergency_sign"  # fills the slot of the same name (domain.yml)
+BACK_SIGN = "back"
+
+
+def intent_for(triage: Triage) -> str | None:
+    """The intent for what the patient reported: a crisis first, whatever else is in the message."""
+    if triage.crisis:
+        return CRISIS_INTENT
+    return INTENT_FOR_SEVERITY.get(triage.severity or "")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -129,7 +143,8 @@ class RedFlagDetectorComponent(GraphComponent):
             return
         triage = self.detector.detect(text, self.safety_net)
         message.set(RED_FLAGS_KEY, [asdict(f) for f in triage.findings], add_to_output=True)
-        if triage.severity is None:
+        intent = intent_for(triage)
+        if intent is None:
             return
         entities = list(message.get(ENTITIES) or [])
         entities += [
@@ -143,8 +158,21 @@ class RedFlagDetectorComponent(GraphComponent):
             }
             for finding in triage.reported
         ]
+        if intent == INTENT_FOR_SEVERITY["emergency"]:
+            # Every emergency sets it, so the answer never follows an earlier message's sign.
+            sign = triage.medical_sign
+            named = next(f for f in triage.reported if f.flag == sign or (sign is None and f.severity == "emergency"))
+            entities.append(
+                {
+                    ENTITY_ATTRIBUTE_TYPE: SIGN_ENTITY,
+                    ENTITY_ATTRIBUTE_VALUE: sign or BACK_SIGN,
+                    ENTITY_ATTRIBUTE_START: named.start_char,
+                    ENTITY_ATTRIBUTE_END: named.end_char,
+                    EXTRACTOR: self.__class__.__name__,
+                }
+            )
         message.set(ENTITIES, entities, add_to_output=True)
-        override = {"name": INTENT_FOR_SEVERITY[triage.severity], PREDICTED_CONFIDENCE_KEY: 1.0}
+        override = {"name": intent, PREDICTED_CONFIDENCE_KEY: 1.0}
         ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != override["name"]]
         message.set(INTENT, override, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)

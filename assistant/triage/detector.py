@@ -4,9 +4,15 @@ A blank English spaCy pipeline (sentencizer + lookup lemmatizer from
 spacy-lookups-data) turns the text into normalised keys (`Token.norm_`);
 spaCy `Matcher`s find the lexicon's phrases; word groups that must occur
 together in a sentence are checked on the same keys. Each hit is then read in
-its clause: negated ("no numbness in my groin"), about someone else ("my dad
-had cancer", unless the writer asks for that person as the patient), or in
-the past where only a current report matters ("a fever last winter").
+its clause: negated or an idiom ("no numbness in my groin", "nearly had a
+heart attack at the price"), someone else's history ("my dad had cancer",
+unless that person is the patient now), or in the past where only a current
+report matters ("a fever last winter"). Someone else's current symptom ("my
+husband can't control his bladder") counts: it is a red flag for them.
+
+Flags come in three kinds (the lexicon's `kind`): `back` (sciatica's red
+flags), `medical` (emergencies beyond the back: chest pain, stroke...) and
+`crisis` (thoughts of suicide or self-harm), each answered in its own words.
 
 Used by the NLU pipeline component and by the escalation action; no Rasa
 imports here. When in doubt it reports: a missed emergency is the worst
@@ -27,7 +33,7 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
@@ -36,6 +42,7 @@ from assistant.triage.severity import SEVERITIES
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
+KINDS = ("back", "medical", "crisis")
 _INABILITY = {"cannot", "cant", "couldnt", "wont"}
 _CAN = {"ca", "can", "could", "wo", "would"}
 _NEGATIVE_FORMS = {
@@ -73,8 +80,10 @@ class Finding:
     text: str  # the matched words, as the patient wrote them
     start_char: int
     end_char: int
-    negated: bool = False  # "no numbness", or only talked about ("look out for numbness")
-    other_person: bool = False  # "my dad had cancer", unless they ask for that person
+    kind: str = "back"  # back, medical or crisis: which answer the patient gets
+    negated: bool = False  # "no numbness", an idiom, or only talked about ("look out for numbness")
+    other_person: bool = False  # someone else's history ("my dad had cancer"), unless they are the patient now
+    caregiver: bool = False  # someone else's current symptom ("my mum wet herself"): counts, for them
     past: bool = False  # "a fever last winter", for flags where only now matters
     explained: bool = False  # "lost 5 kg dieting": the lexicon's `unless` words
 
@@ -87,10 +96,23 @@ class Finding:
 @dataclass(frozen=True)
 class Triage:
     findings: tuple[Finding, ...]
+    # Flag names, most specific first: which medical emergency names the answer when several are reported.
+    precedence: tuple[str, ...] = ()
 
     @property
     def reported(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.reportable)
+
+    @property
+    def crisis(self) -> bool:
+        """Thoughts of suicide or self-harm reported, by the writer or about someone with them."""
+        return any(f.kind == "crisis" for f in self.reported)
+
+    @property
+    def medical_sign(self) -> str | None:
+        """The reported emergency beyond the back that the answer names (the most specific), if any."""
+        signs = {f.flag for f in self.reported if f.kind == "medical"}
+        return next((name for name in self.precedence if name in signs), min(signs) if signs else None)
 
     @property
     def severity(self) -> str | None:
@@ -112,7 +134,10 @@ class _Flag:
     together: tuple[tuple[frozenset[str], ...], ...]
     unless: frozenset[str]
     message_scope: bool = False  # together-groups may span sentences
-    window: int | None = None  # together-group words at most this many tokens apart
+    windows: tuple[int | None, ...] = ()  # per together-rule: its words at most this many tokens apart
+    kind: str = "back"
+    with_flags: frozenset[str] = frozenset()  # counts only beside one of these flags, reported
+    negation_window: int = 7  # tokens before the hit a negation reaches
 
 
 class Lexicon:
@@ -128,16 +153,25 @@ class Lexicon:
         self.proxy_cues = [_words(p) for p in raw.get("proxy_cues", [])]
         self.past_cues = [_words(p) for p in raw.get("past_cues", [])]
         self.hypothetical_cues = [_words(p) for p in raw.get("hypothetical_cues", [])]
+        self.trailing_cues = [_words(p) for p in raw.get("trailing_hypothetical_cues", [])]
+        self.idioms = [_words(p) for p in raw.get("idioms", [])]
+        self.resolved_cues = [_words(p) for p in raw.get("resolved_cues", [])]
+        self.treated_words = frozenset(str(w).lower() for w in raw.get("treated_words", []))
+        self.family_cues = [_words(p) for p in raw.get("family_cues", [])]
+        self.pain_words = frozenset(str(w).lower() for w in raw.get("pain_words", []))
+        self.now_words = frozenset(str(w).lower() for w in raw.get("now_words", []))
         self.flags: dict[str, _Flag] = {}
         self.phrases: dict[str, list[list[str]]] = {}
         for name, spec in (raw.get("flags") or {}).items():
             severity = spec.get("severity")
             if severity not in SEVERITIES:
                 raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency or urgent")
-            groups = tuple(
-                tuple(frozenset(str(w).lower() for w in group) for group in rule) for rule in spec.get("together") or []
-            )
+            rules = [_together_rule(name, rule, spec.get("together_window")) for rule in spec.get("together") or []]
+            groups = tuple(rule for rule, _ in rules)
             unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
+            kind = spec.get("kind", "back")
+            if kind not in KINDS:
+                raise ValueError(f"red-flag lexicon: flag {name!r} has kind {kind!r}; use one of {', '.join(KINDS)}")
             self.flags[name] = _Flag(
                 name,
                 severity,
@@ -146,11 +180,24 @@ class Lexicon:
                 groups,
                 unless,
                 spec.get("together_scope") == "message",
-                spec.get("together_window"),
+                tuple(window for _, window in rules),
+                kind,
+                frozenset(spec.get("with_flags") or []),
+                int(spec.get("negation_window", 7)),
             )
             self.phrases[name] = [_words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
                 raise ValueError(f"red-flag lexicon: flag {name!r} has no phrases and no together groups")
+
+
+def _together_rule(flag: str, rule: Any, window: int | None) -> tuple[tuple[frozenset[str], ...], int | None]:
+    """One `together` entry: a list of word lists (the flag's `together_window`), or a mapping with its own
+    `window` and `groups`."""
+    if isinstance(rule, dict):
+        rule, window = rule.get("groups"), rule.get("window", window)
+    if not isinstance(rule, list) or not rule or not all(isinstance(group, list) for group in rule):
+        raise ValueError(f"red-flag lexicon: flag {flag!r}: each `together` entry is a list of word lists")
+    return tuple(frozenset(str(w).lower() for w in group) for group in rule), window
 
 
 def _words(pattern: str) -> list[str]:
@@ -180,6 +227,10 @@ class RedFlagDetector:
             )
             for name, flag in self.lexicon.flags.items()
         }
+        self.precedence = tuple(self.flags)  # the lexicon's order
+        self.pain_words = frozenset(self.key(w) for w in self.lexicon.pain_words)
+        self.now_words = frozenset(self.key(w) for w in self.lexicon.now_words)
+        self.treated_words = frozenset(self.key(w) for w in self.lexicon.treated_words)
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
@@ -191,6 +242,10 @@ class RedFlagDetector:
             ("proxy", self.lexicon.proxy_cues),
             ("past", self.lexicon.past_cues),
             ("hypothetical", self.lexicon.hypothetical_cues),
+            ("trailing", self.lexicon.trailing_cues),
+            ("idiom", self.lexicon.idioms),
+            ("family", self.lexicon.family_cues),
+            ("resolved", self.lexicon.resolved_cues),
         ):
             for index, words in enumerate(patterns):
                 people = "|".join(sorted(self.lexicon.other_people))
@@ -222,26 +277,44 @@ class RedFlagDetector:
 
     def parse(self, text: str) -> Doc:
         """Tokens with NORM set to their normalised key."""
+        return self._message(text).doc
+
+    def _message(self, text: str) -> _Message:
         # Tokenizer and sentencizer only: `key` does the lemma lookup itself.
         doc = self._sentencizer(self.nlp.make_doc(text[:MAX_CHARS]))
+        keys, lower, texts = [], [], []
         for token in doc:
-            token.norm_ = self.key(token.text)
-        return doc
+            key = self.key(token.text)
+            token.norm_ = key  # what the matchers read
+            keys.append(key)
+            lower.append(token.lower_)
+            texts.append(token.text)
+        return _Message(doc, keys, lower, texts, doc.sents)
 
     def detect(self, text: str, safety_net: SafetyNet | None = None) -> Triage:
         """The lexicon's findings; where it found no mention at all, the safety net's opinion, if given."""
         if not text or not text.strip():
-            return Triage(())
-        doc = self.parse(text)
-        hits = list(self._hits(doc))
+            return Triage((), self.precedence)
+        message = self._message(text)
+        hits = list(self._hits(message))
+        # Words that mean nothing alone ("acupuncture" without "short of breath") are no mention at all.
+        matched = {flag for _, flag, _ in hits}
+        hits = [hit for hit in hits if self._companions_reported(hit[1], matched)]
         if not hits:  # most messages: the cues need not be looked for
-            return Triage(self._second_opinion(text, safety_net))
-        cues = self._cues(doc)
-        clauses = self._clauses(doc)
-        proxy = bool(cues["proxy"])
+            return Triage(self._second_opinion(text, safety_net), self.precedence)
+        cues = self._cues(message)
+        clauses = self._clauses(message)
+        other_is_patient: bool | None = None  # worked out when someone else's history is first found
         findings: dict[tuple[str, int, int], Finding] = {}
         for span, flag, anchors in hits:
             spec = self.flags[flag]
+            someone_else = self._about_someone_else(message, span, cues["family"])
+            if spec.current_only:  # someone else's symptom now: a red flag for them, unless it is over
+                history = someone_else and self._over_for_them(message, span, cues["resolved"])
+            else:  # someone else's history counts when the writer asks for them, or they have pain now
+                if someone_else and other_is_patient is None:
+                    other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(message)
+                history = someone_else and not other_is_patient
             finding = Finding(
                 flag=flag,
                 severity=spec.severity,
@@ -249,15 +322,24 @@ class RedFlagDetector:
                 text=span.text,
                 start_char=span.start_char,
                 end_char=span.end_char,
-                negated=self._negated(span, anchors, cues, clauses),
-                other_person=self._about_someone_else(span) and not proxy,
+                kind=spec.kind,
+                negated=self._negated(message, span, anchors, cues, clauses, spec.negation_window),
+                other_person=history,
+                caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
-                explained=self._explained(span, spec.unless),
+                explained=self._explained(message, span, spec.unless),
             )
             key = (flag, finding.start_char, finding.end_char)
             if key not in findings or finding.reportable:
                 findings[key] = finding
-        return Triage(tuple(sorted(findings.values(), key=lambda f: (f.start_char, f.flag))))
+        # The companion must also be reported, not only mentioned ("no chest pain after the needles").
+        reported = {f.flag for f in findings.values() if f.reportable}
+        kept = [f for f in findings.values() if self._companions_reported(f.flag, reported)]
+        return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag, f.end_char))), self.precedence)
+
+    def _companions_reported(self, flag: str, reported: set[str]) -> bool:
+        companions = self.flags[flag].with_flags
+        return not companions or bool(companions & reported)
 
     @staticmethod
     def _second_opinion(text: str, safety_net: SafetyNet | None) -> tuple[Finding, ...]:
@@ -271,101 +353,147 @@ class RedFlagDetector:
 
     # -- matching -----------------------------------------------------------------
 
-    def _hits(self, doc: Doc) -> Iterable[tuple[Span, str, list[int]]]:
+    def _hits(self, message: _Message) -> Iterable[tuple[Span, str, list[int]]]:
         """(span, flag, anchor tokens): a negation before any anchor negates the hit."""
-        for match_id, start, end in self.matcher(doc):
+        doc, keys = message.doc, message.keys
+        for match_id, start, end in self.matcher(doc, keys):
             yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
-        sentences = [(sent, _Keys([t.norm_ for t in sent])) for sent in doc.sents]
-        whole = [(doc[:], _Keys([t.norm_ for t in doc]))]
+        sentences = [(start, _Keys(keys[start:end])) for start, end in message.sentences]
+        whole = [(0, _Keys(keys))]
         for flag, spec in self.flags.items():
-            for rule in spec.together:
-                for sentence, keys in whole if spec.message_scope else sentences:
-                    found = keys.co_occurrence(rule, spec.window)
+            for rule, window in zip(spec.together, spec.windows, strict=True):
+                for offset, sentence_keys in whole if spec.message_scope else sentences:
+                    found = sentence_keys.co_occurrence(rule, window)
                     if found is not None:
-                        first = [sentence.start + i for i in found]
+                        first = [offset + i for i in found]
                         yield doc[min(first) : max(first) + 1], flag, first
 
-    def _cues(self, doc: Doc) -> dict[str, list[Span]]:
-        found: dict[str, list[Span]] = {"pseudo": [], "proxy": [], "past": [], "hypothetical": []}
-        for match_id, start, end in self.cue_matcher(doc):
-            found[self.nlp.vocab.strings[match_id].split(":")[0]].append(doc[start:end])
+    def _cues(self, message: _Message) -> dict[str, list[Span]]:
+        found: dict[str, list[Span]] = {
+            label: []
+            for label in ("pseudo", "proxy", "past", "hypothetical", "trailing", "idiom", "family", "resolved")
+        }
+        for match_id, start, end in self.cue_matcher(message.doc, message.keys):
+            found[self.nlp.vocab.strings[match_id].split(":")[0]].append(message.doc[start:end])
         return found
 
     # -- reading a hit in its clause -------------------------------------------------
 
-    def _breaks_clause(self, token: Token) -> bool:
-        return token.norm_ in self.lexicon.clause_breaks or token.text in self.lexicon.clause_breaks
-
-    def _clauses(self, doc: Doc) -> _Clauses:
+    def _clauses(self, message: _Message) -> _Clauses:
         """Where each token's clause starts and ends, worked out once per message.
 
         A clause ends at a clause-break word or mark (not included). One also starts
         after ", I ..." / "and I ...", though a bare comma in a list does not end one."""
-        starts = [0] * len(doc)
-        ends = [0] * (len(doc) + 1)
-        for sentence in doc.sents:
-            current = sentence.start
-            for token in sentence:
-                starts[token.i] = current
-                following = doc[token.i + 1].norm_ if token.i + 1 < sentence.end else ""
-                if self._breaks_clause(token) or (token.text in {",", "and"} and following in self.lexicon.self_words):
-                    current = token.i + 1
-            ends[sentence.end] = sentence.end
-            for token in reversed(sentence):
-                ends[token.i] = token.i if self._breaks_clause(token) else ends[token.i + 1]
-        return _Clauses(starts, ends)
+        keys, texts, breaks = message.keys, message.texts, self.lexicon.clause_breaks
+        n = len(keys)
+        starts = [0] * n
+        ends = [0] * (n + 1)
+        breaking = [keys[i] in breaks or texts[i] in breaks for i in range(n)]
+        for sentence_start, sentence_end in message.sentences:
+            current = sentence_start
+            for i in range(sentence_start, sentence_end):
+                starts[i] = current
+                following = keys[i + 1] if i + 1 < sentence_end else ""
+                if breaking[i] or (texts[i] in {",", "and"} and following in self.lexicon.self_words):
+                    current = i + 1
+            ends[sentence_end] = sentence_end
+            for i in range(sentence_end - 1, sentence_start - 1, -1):
+                ends[i] = i if breaking[i] else ends[i + 1]
+        return _Clauses(starts, ends, message.sentence_end)
 
-    def _negated(self, span: Span, anchors: list[int], cues: dict[str, list[Span]], clauses: _Clauses) -> bool:
+    def _negated(
+        self,
+        message: _Message,
+        span: Span,
+        anchors: list[int],
+        cues: dict[str, list[Span]],
+        clauses: _Clauses,
+        reach: int = 7,
+    ) -> bool:
         start, end = clauses.of(span)
-        if any(start <= cue.start and cue.end <= end for cue in cues["hypothetical"]):
+        # Talked about, not reported: a cue before the hit ("look out for numbness", "what does numbness
+        # mean"), or one that follows it ("..., just curious"). "Is that a sign of ...?" after a report asks
+        # about it.
+        if any(start <= cue.start < span.start and cue.end <= end for cue in cues["hypothetical"]):
+            return True
+        if any(span.end <= cue.start and cue.end <= end for cue in cues["trailing"]):
+            return True
+        # Inside an idiom ("nearly had a heart attack when I saw the price").
+        if any(cue.start < span.end and span.start < cue.end for cue in cues["idiom"]):
             return True
         # A cue shortly before the hit negates it; for word groups, a cue right
         # before any one word does ("peeing fine, no accidents").
         for anchor in anchors:
-            window_start = max(start, anchor - (7 if anchor == span.start else 3))
+            window_start = max(start, anchor - (reach if anchor == span.start else 3))
             # Another word of the same hit ("nothing comes") is not a cue for it.
             if any(
-                self._is_negation(span.doc, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
+                self._is_negation(message, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
             ):
                 return True
         return False
 
-    def _is_negation(self, doc: Doc, i: int, pseudo: list[Span]) -> bool:
-        key = doc[i].norm_
+    def _is_negation(self, message: _Message, i: int, pseudo: list[Span]) -> bool:
+        key, lower = message.keys[i], message.lower
         if key not in self.lexicon.negation_cues or any(p.start <= i < p.end for p in pseudo):
             return False
         # "can't", "couldn't", "won't" report an inability (a symptom), not an absence.
-        after_can = i > 0 and doc[i].lower_ in {"n't", "nt", "not"} and doc[i - 1].lower_ in _CAN
-        if doc[i].lower_ in _INABILITY or after_can:
+        after_can = i > 0 and lower[i] in {"n't", "nt", "not"} and lower[i - 1] in _CAN
+        if lower[i] in _INABILITY or after_can:
             return False
         # "free" negates only as "free of ...".
-        return not (key == "free" and (i + 1 >= len(doc) or doc[i + 1].text != "of"))
+        return not (key == "free" and (i + 1 >= len(lower) or message.texts[i + 1] != "of"))
 
-    def _explained(self, span: Span, unless: frozenset[str]) -> bool:
+    def _explained(self, message: _Message, span: Span, unless: frozenset[str]) -> bool:
         """An `unless` word in the sentence, itself not negated ("not dieting")."""
         if not unless:
             return False
-        doc = span.doc
-        for token in span.sent:
-            if token.norm_ in unless and not any(
-                doc[j].norm_ in self.lexicon.negation_cues for j in range(max(span.sent.start, token.i - 2), token.i)
+        keys = message.keys
+        sentence_start, sentence_end = message.sentence_start[span.start], message.sentence_end[span.start]
+        for i in range(sentence_start, sentence_end):
+            if keys[i] in unless and not any(
+                keys[j] in self.lexicon.negation_cues for j in range(max(sentence_start, i - 2), i)
             ):
                 return True
         return False
 
-    def _about_someone_else(self, span: Span) -> bool:
-        """The nearest person mentioned before the hit, in its sentence, is not the writer."""
-        doc = span.doc
-        for i in range(span.start - 1, span.sent.start - 1, -1):
-            key = doc[i].norm_
+    def _about_someone_else(self, message: _Message, span: Span, family: list[Span]) -> bool:
+        """The nearest person mentioned before the hit, in its sentence, is not the writer; or the
+        sentence speaks of the family ("cancer runs in my family")."""
+        sentence = message.sentence_start[span.start]
+        if any(message.sentence_start[cue.start] == sentence for cue in family):
+            return True
+        return self._owner(message, span.start) == "other"
+
+    def _owner(self, message: _Message, i: int) -> str | None:
+        """Whose the word at `i` is: the nearest person mentioned before it in its sentence ("my" alone
+        is the writer: "my back"), or None when nobody is."""
+        keys = message.keys
+        for j in range(i - 1, message.sentence_start[i] - 1, -1):
+            key = keys[j]
             if key in self.lexicon.self_words:
-                return False
+                return "self"
             if key == "my":
-                after = doc[i + 1].norm_ if i + 1 < len(doc) else ""
-                if after in self.lexicon.other_people:
-                    return True
-                continue
+                after = keys[j + 1] if j + 1 < len(keys) else ""
+                return "other" if after in self.lexicon.other_people else "self"
             if key in self.lexicon.other_people:
+                return "other"
+        return None
+
+    def _over_for_them(self, message: _Message, span: Span, resolved: list[Span]) -> bool:
+        """Someone else's symptom that is over or was treated, in the hit's sentence."""
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if any(message.sentence_start[cue.start] == start for cue in resolved):
+            return True
+        keys = set(message.keys[start:end])
+        return bool(keys & self.treated_words) and not keys & self.now_words
+
+    def _someone_else_in_pain_now(self, message: _Message) -> bool:
+        """Someone else has pain now ("and now she has new back pain"): their history counts."""
+        keys = message.keys
+        for start, end in message.sentences:
+            if self.now_words.isdisjoint(keys[start:end]):
+                continue
+            if any(keys[i] in self.pain_words and self._owner(message, i) == "other" for i in range(start, end)):
                 return True
         return False
 
@@ -374,33 +502,63 @@ class RedFlagDetector:
         return any(start <= cue.start and cue.end <= end for cue in past)
 
 
+class _Message:
+    """One message's tokens as plain lists, read many times per hit: spaCy makes a new Token object at
+    every `doc[i]`, which on a long message cost more than the matching."""
+
+    def __init__(self, doc: Doc, keys: list[str], lower: list[str], texts: list[str], sents: Iterable[Span]) -> None:
+        self.doc = doc
+        self.keys = keys  # the normalised key of each token (its NORM)
+        self.lower = lower
+        self.texts = texts
+        self.words = frozenset(keys)
+        self.sentences = [(sentence.start, sentence.end) for sentence in sents]
+        self.sentence_start = [0] * len(keys)  # by token
+        self.sentence_end = [0] * len(keys)
+        for start, end in self.sentences:
+            self.sentence_start[start:end] = [start] * (end - start)
+            self.sentence_end[start:end] = [end] * (end - start)
+
+
 @dataclass(frozen=True)
 class _Clauses:
     starts: list[int]  # by token: first token of its clause
     ends: list[int]  # by token (and one past the last): one past the end of the clause it is in
+    sentence_end: list[int]  # by token
 
     def of(self, span: Span) -> tuple[int, int]:
         """The clause the span starts in, to the end of the clause it ends in (within its sentence)."""
-        sentence_end = span.sent.end
+        sentence_end = self.sentence_end[span.start]
         return self.starts[span.start], self.ends[span.end] if span.end < sentence_end else sentence_end
 
 
 class _Matchers:
     """spaCy's PhraseMatcher (a hash lookup per token) for phrases of fixed words, its Matcher for
-    the rest (optional words, number prefixes): the Matcher's cost grows with every pattern."""
+    the rest (optional words, number prefixes). The Matcher tries every pattern at every token and
+    makes a Python object of each token it passes, so the rest are filed under one word each pattern
+    cannot match without (its rarest: the longest that is not a common word), and run only around
+    the places that word occurs, no further than the pattern's length: the same matches, for a
+    fraction of the work."""
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.phrases = PhraseMatcher(vocab, attr="NORM")
-        self.patterns = Matcher(vocab)
+        self.by_word: dict[str, Matcher] = {}
+        self.reach: dict[str, int] = {}  # by word: the longest of its patterns, in tokens
+        self.unfiled = Matcher(vocab)  # patterns with no plain word (none today)
 
     def add(self, key: str, patterns: list[list[dict[str, Any]]]) -> None:
         fixed = [p for p in patterns if all(isinstance(token.get("NORM"), str) and len(token) == 1 for token in p)]
         if fixed:
             self.phrases.add(key, [self._doc([token["NORM"] for token in p]) for p in fixed])
-        rest = [p for p in patterns if p not in fixed]
-        if rest:
-            self.patterns.add(key, rest)
+        for pattern in (p for p in patterns if p not in fixed):
+            words = [token["NORM"] for token in pattern if isinstance(token.get("NORM"), str)]
+            if not words:
+                self.unfiled.add(key, [pattern])
+                continue
+            word = max(words, key=lambda w: (w not in _COMMON, len(w)))
+            self.by_word.setdefault(word, Matcher(self.vocab)).add(key, [pattern])
+            self.reach[word] = max(self.reach.get(word, 0), len(pattern))
 
     def _doc(self, keys: list[str]) -> Doc:
         doc = Doc(self.vocab, words=keys)
@@ -408,8 +566,34 @@ class _Matchers:
             token.norm_ = key
         return doc
 
-    def __call__(self, doc: Doc) -> list[tuple[int, int, int]]:
-        return self.phrases(doc) + self.patterns(doc)
+    def __call__(self, doc: Doc, keys: list[str] | None = None) -> list[tuple[int, int, int]]:
+        """Matches in `doc`; `keys`, its tokens' keys, when the caller has them already."""
+        found = self.phrases(doc)
+        if len(self.unfiled):
+            found += self.unfiled(doc)
+        places: dict[str, list[int]] = {}
+        for i, key in enumerate(keys if keys is not None else [token.norm_ for token in doc]):
+            if key in self.by_word:
+                places.setdefault(key, []).append(i)
+        for word, positions in places.items():
+            matcher, reach = self.by_word[word], self.reach[word]
+            # A match holds the word and is at most `reach` long: it lies within reach of it. Windows
+            # that overlap are merged, so no match is found twice.
+            start, end = max(0, positions[0] - reach + 1), min(len(doc), positions[0] + reach)
+            for position in positions[1:] + [len(doc) + reach]:
+                if position - reach + 1 <= end:
+                    end = min(len(doc), position + reach)
+                    continue
+                found += [(match, start + s, start + e) for match, s, e in matcher(doc[start:end])]
+                start, end = max(0, position - reach + 1), min(len(doc), position + reach)
+        return found
+
+
+# Words too common to file a pattern under (most messages contain them).
+_COMMON = frozenset(
+    "not i my me to the a an be have do and of in on at it he she his her they them up out off down get go "
+    "when need feel can will would you your for with so that this".split()
+)
 
 
 class _Keys:
