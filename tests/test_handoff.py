@@ -94,6 +94,28 @@ def test_while_paused_a_reply_to_the_crisis_answers_offer_of_staff_is_answered()
     assert not handoff.should_handle_message(tracker, 3600, now)
 
 
+def test_the_turn_that_hands_over_to_staff_ends_with_the_pause() -> None:
+    """A yes to the crisis answer's offer of staff is answered while paused, but once that turn's
+    hand-off has paused the conversation, nothing more is said ("What would you like to know?"
+    used to follow the message that staff will join)."""
+    now = 1_000_000.0
+    tracker = DialogueStateTracker("patient-8", slots=[])
+    tracker.update(UserUttered("I want to die", intent={"name": "red_flag_crisis", "confidence": 1.0}))
+    tracker.update(BotUttered("Would you like someone ...", metadata={"utter_action": "utter_offer_staff_crisis"}))
+    tracker.update(UserUttered("yes", intent={"name": "affirm", "confidence": 1.0}))
+    tracker.update(ActionExecuted("action_handoff_to_staff"))
+    tracker.update(BotUttered("I've asked our staff to join this chat."))
+    tracker.update(ConversationPaused(timestamp=now))
+    tracker.update(ActionExecuted("action_listen"))
+    assert not handoff.should_handle_message(tracker, 3600, now)
+    # The same for a red flag whose turn ended in a hand-off.
+    tracker.update(UserUttered("my chest hurts", intent={"name": "red_flag_emergency", "confidence": 1.0}))
+    assert handoff.should_handle_message(tracker, 3600, now)
+    tracker.update(ActionExecuted("action_handoff_to_staff"))
+    tracker.update(ConversationPaused(timestamp=now))
+    assert not handoff.should_handle_message(tracker, 3600, now)
+
+
 def test_a_pause_without_a_staff_reply_ends_after_the_timeout() -> None:
     now = 1_000_000.0
     tracker = paused_tracker("cost_insurance", now - 3601)

@@ -57,10 +57,26 @@ def replies_to(tracker: DialogueStateTracker) -> str | None:
     return None
 
 
+def paused_this_turn(tracker: DialogueStateTracker) -> bool:
+    """The pause came after the latest patient message: the turn that asked for staff is over."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ConversationPaused):
+            return True
+        if isinstance(event, UserUttered):
+            return False
+    return False
+
+
 def should_handle_message(tracker: DialogueStateTracker, timeout: float, now: float | None = None) -> bool:
-    """Rasa's rule (not paused, or a restart), plus: red flags while paused, and an expired pause."""
+    """Rasa's rule (not paused, or a restart), plus: red flags while paused, and an expired pause.
+
+    Rasa asks this before every prediction of a turn, not only when a message arrives: a turn
+    whose own action paused the conversation stops there, even when its message (a yes to the
+    crisis answer's offer of staff) is one answered while paused."""
     if _original(tracker):
         return True
+    if paused_this_turn(tracker):
+        return False
     intent = (tracker.latest_message.intent if tracker.latest_message else {}).get(INTENT_NAME_KEY)
     if intent in ALWAYS_ANSWERED or replies_to(tracker) in ALWAYS_ANSWERED_AFTER:
         return True
