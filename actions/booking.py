@@ -31,11 +31,11 @@ from actions.forms import (
     reset_form,
     yes_or_no,
 )
-from actions.notify import in_background, notify_staff
 from actions.request_store import BookingRequest, set_booking_status, store_booking
 from actions.settings import settings
-from actions.webhook import deliver
 from assistant.clinic.profile import WEEKDAYS, ClinicProfile
+from assistant.notify.staff import in_background, notify_staff
+from assistant.notify.webhook import deliver
 
 NEW = re.compile(r"\b(new|first (time|visit)|never (been|had|visited)|not been|haven't been|nevr)\b", re.I)
 RETURNING = re.compile(

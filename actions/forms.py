@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.contact import Contact, find_contact, read_contact
 from actions.settings import settings
 from actions.topics import SUGGESTION_LABELS
-from assistant.triage.severity import RED_FLAG_INTENTS
+from assistant.triage.severity import RED_FLAG_INTENTS, UNREADABLE_INTENT
 
 MAX_FAILURES = 3
 FAILURES_SLOT = "form_failures"
@@ -42,8 +42,8 @@ FORM_ANSWERS = (
 )
 # Asked again every time a form starts or resumes: a stale "yes" must not send a request.
 ASKED_EACH_TIME = ("contact_consent", "booking_screening", "booking_confirmed", FAILURES_SLOT)
-# Always an interruption, whatever the form asked.
-ALWAYS_INTERRUPT = RED_FLAG_INTENTS
+# Always an interruption, whatever the form asked (a message that could not be read may be a red flag).
+ALWAYS_INTERRUPT = RED_FLAG_INTENTS | {UNREADABLE_INTENT}
 # An interruption when the classifier is fairly sure ("Bob Stone" is a name, not "stop").
 INTERRUPT = frozenset({"stop", "human_handoff", "bot_challenge", "reschedule_cancel"})
 # Topic questions interrupt only when phrased as a question: "sciatica down my left leg"

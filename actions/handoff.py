@@ -15,10 +15,10 @@ from rasa_sdk.types import DomainDict
 
 from actions.booking import clinic_now
 from actions.forms import reset_form
-from actions.notify import notify_staff
 from actions.request_store import store_handoff
 from actions.settings import settings
 from assistant.clinic.profile import WEEKDAYS, ClinicProfile
+from assistant.notify.staff import notify_staff
 
 
 def staff_availability(profile: ClinicProfile, now: datetime) -> str:

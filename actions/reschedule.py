@@ -17,9 +17,9 @@ from rasa_sdk.types import DomainDict
 from actions.booking import clinic_now
 from actions.booking_time import parse_preferred
 from actions.forms import FAILURES_SLOT, MAX_FAILURES, PatientFormValidation, StartPatientForm, latest_text, reset_form
-from actions.notify import notify_staff
 from actions.request_store import store_change_request
 from actions.settings import settings
+from assistant.notify.staff import notify_staff
 
 BARE_ANSWER = re.compile(r"^\s*(yes|yeah|yep|no|nope|ok|okay|sure|fine|please)\W*$", re.I)
 

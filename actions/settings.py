@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.webhook import Webhook
 from assistant import settings as environment
 from assistant.clinic.profile import ClinicProfile, load_profile
+from assistant.notify.webhook import Webhook, configured
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,6 @@ class Settings:
     profile: ClinicProfile
 
 
-def _webhook(env: environment.Settings, prefix: str) -> Webhook | None:
-    """<prefix>_URL, _SECRET, _TIMEOUT (seconds per attempt), _ATTEMPTS; None when the URL is unset."""
-    url = env.secret(f"{prefix}_url")
-    if not url:
-        return None
-    timeout, attempts = getattr(env, f"{prefix}_timeout"), getattr(env, f"{prefix}_attempts")
-    return Webhook(url=url, secret=env.secret(f"{prefix}_secret"), timeout=timeout, attempts=attempts)
-
-
 @environment.read_once
 def settings() -> Settings:
     env = environment.settings()
@@ -41,7 +32,7 @@ def settings() -> Settings:
         database_url=env.database_url,
         suggestion_floor=env.suggestion_floor,
         max_suggestions=3,
-        staff_webhook=_webhook(env, "staff_webhook"),
-        booking_webhook=_webhook(env, "booking_webhook"),
+        staff_webhook=configured(env, "staff_webhook"),
+        booking_webhook=configured(env, "booking_webhook"),
         profile=load_profile(),
     )

@@ -14,26 +14,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.escalations import record_escalation
-from actions.notify import notify_staff, red_flag_payload
-from assistant.triage.severity import INTENT_SEVERITY
+from actions.settings import settings
+from assistant.notify.staff import notify_staff, red_flag_payload
+from assistant.records import escalations
+from assistant.triage.reports import Report, latest_report
+from assistant.triage.severity import SEVERITIES
 
-SEVERITY_FOR_INTENT = INTENT_SEVERITY
 SIGN_SLOT = "emergency_sign"  # picked the emergency answer's variation (domain.yml)
 
 
-SCREENING_SLOT = "booking_screening"  # a yes to the booking form's screening question is an emergency report
-
-
-def latest_red_flags(tracker: Tracker) -> tuple[str | None, list[str]]:
-    """Severity and flag ids of the latest message, as the NLU detector found them."""
-    message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name", "")
-    if intent == "affirm" and tracker.get_slot("requested_slot") == SCREENING_SLOT:
-        return "emergency", ["screening_question"]
-    severity = SEVERITY_FOR_INTENT.get(intent)
-    flags = sorted({e["value"] for e in message.get("entities") or [] if e.get("entity") == "red_flag"})
-    return severity, flags
+def record_report(sender_id: str, message: dict[str, Any], report: Report) -> tuple[int | None, bool | None]:
+    """The report's escalation id and whether this call created the row (the Rasa server records it
+    too, when it saves the turn); (None, None) if the database failed (logged)."""
+    recorded = escalations.record_reports(settings().database_url, sender_id, [(message, report)])
+    return recorded[0] if recorded else (None, None)
 
 
 class ActionEscalateRedFlag(Action):
@@ -41,24 +35,26 @@ class ActionEscalateRedFlag(Action):
         return "action_escalate_red_flag"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        severity, flags = latest_red_flags(tracker)
-        if severity is None:
+        found = latest_report(tracker.events)
+        if found is None:
             return []
-        escalation_id = await asyncio.to_thread(
-            record_escalation,
-            sender_id=tracker.sender_id,
-            severity=severity,
-            flags=flags,
-            text=(tracker.latest_message or {}).get("text") or "",
-        )
-        payload = red_flag_payload(escalation_id, tracker.sender_id, severity, flags)
-        notify_staff("red_flag", escalation_id, tracker.sender_id, payload)
-        # Emergency outranks urgent for the rest of the conversation.
-        if tracker.get_slot("red_flag_severity") == "emergency":
-            severity = "emergency"
-        events = [SlotSet("red_flag_severity", severity), SlotSet("red_flag_flags", flags)]
-        # Answered: the next emergency answer (a yes to the booking form's safety question) must not
-        # name this message's danger sign.
+        message, report = found
+        escalation_id, created = await asyncio.to_thread(record_report, tracker.sender_id, message, report)
+        if report.severity is None:  # a "no" to the screening question: stored on the report it answers
+            return []
+        flags = list(report.flags)
+        # Whoever created the row notifies (the Rasa server, when it got there first); with the database
+        # failing here, staff are notified all the same.
+        if created is not False and report.severity in SEVERITIES:
+            payload = red_flag_payload(escalation_id, tracker.sender_id, report.severity, flags)
+            notify_staff("red_flag", escalation_id, tracker.sender_id, payload)
+        events: list[EventType] = []
+        if report.severity in SEVERITIES:
+            # Emergency outranks urgent for the rest of the conversation.
+            severity = "emergency" if tracker.get_slot("red_flag_severity") == "emergency" else report.severity
+            events += [SlotSet("red_flag_severity", severity), SlotSet("red_flag_flags", flags)]
+        # Answered: the next emergency answer (a yes to a screening question) must not name this
+        # message's danger sign.
         if tracker.get_slot(SIGN_SLOT) is not None:
             events.append(SlotSet(SIGN_SLOT, None))
         return events

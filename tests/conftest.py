@@ -16,7 +16,8 @@ import yaml
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from actions import db, settings
+from actions import settings
+from assistant.records import db as records_db
 from tools import servers
 from tools.model import ensure_model
 
@@ -80,10 +81,10 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "rasa.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     settings.settings.cache_clear()
-    db.engine.cache_clear()
+    records_db.shared_engine.cache_clear()
     yield path
     settings.settings.cache_clear()
-    db.engine.cache_clear()
+    records_db.shared_engine.cache_clear()
 
 
 def clinic_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> servers.Stack:

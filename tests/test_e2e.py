@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import requests
 
-from actions import db, settings
+from actions import settings
 from actions.topics import SUGGESTION_LABELS
+from assistant.records import db as records_db
 from assistant.staff.config import config as staff_config
 from tests.conftest import clinic_stack
 from tools import handoff, servers
@@ -232,7 +233,7 @@ def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
     monkeypatch.setenv("RASA_TOKEN", stack.token)
     monkeypatch.setenv("DATABASE_URL", stack.database_url)
     settings.settings.cache_clear()
-    db.engine.cache_clear()
+    records_db.shared_engine.cache_clear()
     staff_config.cache_clear()
     try:
         assert [row.sender_id for row in handoff.waiting() if row.sender_id == sender] == [sender]
@@ -241,7 +242,7 @@ def test_a_hand_off_pauses_the_bot_but_not_red_flags_until_staff_resume(
         assert [row.sender_id for row in handoff.waiting() if row.sender_id == sender] == []
     finally:
         settings.settings.cache_clear()
-        db.engine.cache_clear()
+        records_db.shared_engine.cache_clear()
         staff_config.cache_clear()
     tracker = requests.get(tracker_url(stack, sender), params={"token": stack.token}, timeout=10).json()
     assert "Hi, this is Anna from the front desk." in [e.get("text") for e in tracker["events"] if e["event"] == "bot"]

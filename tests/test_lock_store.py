@@ -220,13 +220,14 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
     from datetime import datetime, timezone
 
     from actions import db, settings
+    from assistant.records import db as records_db
     from assistant.records.migrate import migrate
     from assistant.records.tables import escalations
 
     with services.postgres() as postgres:
         monkeypatch.setenv("DATABASE_URL", postgres.url)
         settings.settings.cache_clear()
-        db.engine.cache_clear()
+        records_db.shared_engine.cache_clear()
         try:
             start = threading.Barrier(8)
             ids: list[int | None] = []
@@ -244,7 +245,7 @@ def test_first_writes_at_once_on_a_new_database_all_land(monkeypatch: pytest.Mon
             assert len(ids) == 8 and None not in ids
         finally:
             settings.settings.cache_clear()
-            db.engine.cache_clear()
+            records_db.shared_engine.cache_clear()
         # Two processes migrating the (already migrated) database at once: no error.
         errors: list[BaseException] = []
 

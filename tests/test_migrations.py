@@ -92,6 +92,16 @@ def schema(url: str) -> set[tuple]:
     return {row for row in found if not any("alembic_version" in str(cell) for cell in row)}
 
 
+BASELINE = "0001"  # the schema the code made before migrations
+
+
+def upgrade_to(url: str, target: str) -> None:
+    from alembic import command
+
+    with migrate.locked(url) as connection:
+        command.upgrade(migrate.alembic_config(connection), target)
+
+
 def revision(url: str) -> str | None:
     with migrate.locked(url) as connection:
         return migrate.current(connection)
@@ -105,12 +115,16 @@ def differences(url: str) -> list:
 def test_a_new_database_gets_exactly_the_schema_the_code_made_before_migrations(
     new_database: Callable[[], str],
 ) -> None:
-    url, old = new_database(), new_database()
-    assert migrate.migrate(url) is None
-    assert revision(url) == migrate.head()
-    assert differences(url) == []
+    url, old, fresh = new_database(), new_database(), new_database()
+    upgrade_to(url, BASELINE)
     load_old_schema(old)
     assert schema(url) == schema(old)
+    # The later revisions make the same schema from the baseline as from nothing.
+    assert migrate.migrate(url) == BASELINE
+    assert migrate.migrate(fresh) is None
+    assert revision(url) == revision(fresh) == migrate.head()
+    assert schema(url) == schema(fresh)
+    assert differences(url) == []
     assert migrate.migrate(url) == migrate.head()  # the next start: nothing to do
 
 
@@ -133,7 +147,9 @@ def test_a_database_made_before_migrations_is_stamped_and_keeps_its_rows(
         assert migrate.migrate(url) is None
     assert "made before migrations" in caplog.text
     assert revision(url) == migrate.head()
-    assert schema(url) == before
+    fresh = new_database()
+    migrate.migrate(fresh)
+    assert schema(url) == schema(fresh) != before
     assert differences(url) == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT sender_id FROM escalations")).scalars().all() == ["patient-1"]
@@ -226,11 +242,11 @@ def test_a_new_revision_is_written_from_the_models_and_applies(monkeypatch: pyte
     Table("handoff_requests", changed, Column("staff_member", Integer), extend_existing=True)
     monkeypatch.setattr(migrate, "target_metadata", lambda: changed)
     path = migrate.new_revision("who took the hand-off", tmp_path)
-    assert path.name == "0002_who_took_the_hand_off.py"
-    assert "staff_member" in path.read_text() and "down_revision = '0001'" in path.read_text()
+    assert path.name == "0003_who_took_the_hand_off.py"
+    assert "staff_member" in path.read_text() and "down_revision = '0002'" in path.read_text()
     url = f"sqlite:///{tmp_path / 'rasa.db'}"
     migrate.migrate(url)
-    assert revision(url) == "0002" and differences(url) == []
+    assert revision(url) == "0003" and differences(url) == []
 
 
 def test_a_database_migrated_by_a_newer_version_is_refused(tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import booking, notify, settings
+from actions import booking, settings
 from actions.request_store import store_booking
 from actions.triage import ActionEscalateRedFlag
-from actions.webhook import Webhook, deliver, signature
+from assistant.notify import staff as notify
+from assistant.notify.webhook import Webhook, deliver, signature
 
 SECRET = "shared-secret"
 
@@ -131,7 +132,8 @@ def escalation_tracker(text: str) -> Tracker:
         "intent": {"name": "red_flag_emergency", "confidence": 1.0},
         "entities": [{"entity": "red_flag", "value": "bladder"}],
     }
-    return Tracker("patient-9", {}, latest, [{"event": "user", "text": text}], False, None, {}, "action_listen")
+    events = [{"event": "user", "text": text, "parse_data": latest, "message_id": "m1"}]
+    return Tracker("patient-9", {}, latest, events, False, None, {}, "action_listen")
 
 
 def running() -> list[asyncio.Task]:

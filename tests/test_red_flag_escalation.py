@@ -17,8 +17,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db, settings
+from actions import settings
 from actions.triage import ActionEscalateRedFlag
+from assistant.records import db as records_db
 from assistant.triage.component import RED_FLAGS_KEY, RedFlagDetectorComponent
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 
@@ -159,12 +160,12 @@ async def test_nothing_happens_without_a_red_flag(database: Path) -> None:
 async def test_a_database_failure_still_sets_the_slot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing-dir/x.db")
     settings.settings.cache_clear()
-    db.engine.cache_clear()
+    records_db.shared_engine.cache_clear()
     try:
         events = await ActionEscalateRedFlag().run(
             CollectingDispatcher(), tracker("red_flag_urgent", [{"entity": "red_flag", "value": "cancer"}], "x"), {}
         )
     finally:
         settings.settings.cache_clear()
-        db.engine.cache_clear()
+        records_db.shared_engine.cache_clear()
     assert events[0] == SlotSet("red_flag_severity", "urgent")

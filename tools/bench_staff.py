@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from assistant.records import tables  # noqa: E402
 from assistant.records.db import connect  # noqa: E402
+from assistant.records.migrate import head, migrate  # noqa: E402
 from assistant.records.staff_tables import conversations as summaries  # noqa: E402
 from assistant.staff import accounts  # noqa: E402
 from assistant.staff.index import Indexer  # noqa: E402
@@ -125,16 +126,17 @@ def insert_records(engine: Engine, batch: Batch) -> None:
 
 def cache_name(conversations: int, events: int, seed: int) -> str:
     vocabulary = hashlib.sha256(VOCABULARY.read_bytes()).hexdigest()[:8]
-    return f"staff-v{GENERATOR_VERSION}-{vocabulary}-{conversations}c-{events}e-s{seed}"
+    # The schema revision too: a file made for an older schema is made again.
+    return f"staff-v{GENERATOR_VERSION}-r{head()}-{vocabulary}-{conversations}c-{events}e-s{seed}"
 
 
 def load_sqlite(path: Path, conversations: int, events: int, seed: int, end: float) -> Load:
-    """Rasa's events and the clinic's records in a new SQLite file (no staff tables: the console makes them)."""
+    """Rasa's events and the clinic's records in a new SQLite file, migrated as the servers do."""
     path.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     create_rasa_events_table(url)
     engine = create_engine(url, future=True)
-    tables.metadata.create_all(engine, tables=RECORD_TABLES)
+    migrate(url)  # the clinic's tables (and the console's) as the servers make them
     load = Load(end=end)
     db = sqlite3.connect(path, isolation_level=None)
     try:
@@ -181,7 +183,7 @@ def load_postgres(url: str, conversations: int, events: int, seed: int, end: flo
     """The same data as the SQLite file, with COPY."""
     create_rasa_events_table(url)
     engine = create_engine(url, future=True)
-    tables.metadata.create_all(engine, tables=RECORD_TABLES)
+    migrate(url)  # the clinic's tables (and the console's) as the servers make them
     load = Load(end=end)
     raw = engine.raw_connection()
     try:

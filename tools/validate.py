@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.triage.severity import RED_FLAG_INTENTS
+from assistant.triage.severity import RED_FLAG_INTENTS, UNREADABLE_INTENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).parent / "rasa")
@@ -39,6 +39,7 @@ EXPLAINED = {
     UNUSED.format("utter_crisis_staff_unavailable"): "sent by the Rasa server when staff are accepted after a "
     "crisis answer and the action server is down",
     **{NO_EXAMPLES.format(intent): DETECTOR_INTENT for intent in sorted(RED_FLAG_INTENTS)},
+    NO_EXAMPLES.format(UNREADABLE_INTENT): "set by the Rasa server when the NLU pipeline fails on a message",
 }
 WARNING = re.compile(r"UserWarning: (.*)$")
 

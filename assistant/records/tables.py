@@ -9,7 +9,7 @@ until the revisions produce these tables.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -24,6 +24,12 @@ escalations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("acknowledged_at", DateTime(timezone=True)),
     Column("acknowledged_by", String(255)),
+    # Rasa's id of the patient's message: the Rasa server and the action server both record a
+    # report, whichever runs, and this key keeps it to one row (assistant/records/escalations.py).
+    Column("message_id", String(64)),
+    # For severity "borderline" (the screening question was asked): "yes", "no", or None (unanswered).
+    Column("screening_answer", String(8)),
+    Index("ix_escalations_report", "sender_id", "message_id", unique=True),
 )
 
 notifications = Table(

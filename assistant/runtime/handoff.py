@@ -22,11 +22,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from assistant.settings import settings
-from assistant.triage.severity import RED_FLAG_INTENTS
+from assistant.triage.severity import RED_FLAG_INTENTS, UNREADABLE_INTENT
 
-ALWAYS_ANSWERED = RED_FLAG_INTENTS
-# Questions whose reply is answered while paused: after a crisis, "yes" to staff must not go unanswered.
-ALWAYS_ANSWERED_AFTER = frozenset({"utter_offer_staff_crisis"})
+# A message that could not be read may be a red flag: it gets the emergency advice, paused or not.
+ALWAYS_ANSWERED = RED_FLAG_INTENTS | {UNREADABLE_INTENT}
+# Questions whose reply is answered while paused: after a crisis, "yes" to staff must not go unanswered,
+# nor a "yes" to the screening question.
+ALWAYS_ANSWERED_AFTER = frozenset({"utter_offer_staff_crisis", "utter_red_flag_screening"})
 _original = MessageProcessor._should_handle_message
 
 

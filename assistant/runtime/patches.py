@@ -181,6 +181,13 @@ PATCHES: tuple[Patch, ...] = (
         "tests/test_turn_gate.py::test_a_hanging_action_server_does_not_hold_up_faq_answers",
     ),
     Patch(
+        "rasa.core.processor:MessageProcessor._handle_message_with_tracker",
+        "f42e1ae303933d9ffed67c0b879a946d68bee26ab9c991676c62d9c0f7e374d2",
+        f"{RUNTIME}.unreadable:reading_every_message",
+        "a message the NLU pipeline cannot read (or with non-object metadata) was dropped unanswered and unstored",
+        "tests/test_unreadable.py::test_a_message_the_pipeline_cannot_read_is_answered_stored_and_logged_without_words",
+    ),
+    Patch(
         "rasa.core.processor:MessageProcessor._should_handle_message",
         "e62818f15e2dd2287ec0fe2671bd2b237195031e9c30d30edf0ad5a68f821a22",
         f"{RUNTIME}.handoff:answering_red_flags",

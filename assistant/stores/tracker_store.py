@@ -28,6 +28,7 @@ more on a new connection.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -38,7 +39,7 @@ import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy import event
@@ -47,9 +48,13 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from assistant.notify.staff import notify_staff, red_flag_payload
+from assistant.records.escalations import record_reports
 from assistant.stores import pg_events
 from assistant.stores.dburl import DatabaseUnreachable, check_reachable, safe_url
 from assistant.stores.events import event_row
+from assistant.triage.reports import may_report, reports
+from assistant.triage.severity import SEVERITIES
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +81,7 @@ class URLSQLTrackerStore(SQLTrackerStore):
             check_reachable(url)
         except DatabaseUnreachable as exc:
             raise RasaException(str(exc)) from None
+        self._records_url = url  # escalation records go beside the conversations
         super().__init__(
             domain=domain,
             dialect=parsed.drivername,
@@ -153,7 +159,24 @@ class URLSQLTrackerStore(SQLTrackerStore):
             else:
                 with self.engine.begin() as connection:
                     connection.execute(self.SQLEvent.__table__.insert(), rows)
+            await self._record_reports(tracker, len(new))
         setattr(tracker, STORED, len(tracker.events))
+
+    async def _record_reports(self, tracker: DialogueStateTracker, new: int) -> None:
+        """Record the red flags the turn's patient messages reported, once the turn is stored, so the
+        record never depends on the action server; staff are notified of those it did not record."""
+        added = itertools.islice(tracker.events, len(tracker.events) - new, None)
+        if not any(isinstance(e, UserUttered) and may_report(e.intent_name) for e in added):
+            return  # nearly every turn: nothing to read
+        events = [event.as_dict() for event in tracker.events]
+        found = list(reports(events, len(events) - new))
+        if not found:
+            return
+        recorded = await asyncio.to_thread(record_reports, self._records_url, tracker.sender_id, found)
+        for (_, report), (escalation_id, created) in zip(found, recorded, strict=False):
+            if created and report.severity in SEVERITIES:
+                payload = red_flag_payload(escalation_id, tracker.sender_id, report.severity, list(report.flags))
+                notify_staff("red_flag", escalation_id, tracker.sender_id, payload)
 
     def _rows(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[str]:
         """The events' JSON, in order."""

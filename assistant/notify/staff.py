@@ -12,16 +12,32 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from actions.db import insert_row, update_row
-from actions.settings import settings
-from actions.webhook import Delivery, Webhook, deliver
+from assistant import settings as environment
+from assistant.notify.webhook import Delivery, Webhook, configured, deliver
+from assistant.records.db import insert_row, update_row
 from assistant.records.tables import notifications
 from assistant.triage.labels import label
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    staff_webhook: Webhook | None  # the clinic's Slack/Teams/email bridge; None when not configured
+    database_url: str  # where each notification's outcome is stored
+
+
+@environment.read_once
+def settings() -> Settings:
+    """Read once per process: both servers notify (the action server, and the Rasa server for a
+    red flag it recorded while the action server was down)."""
+    env = environment.settings()
+    return Settings(staff_webhook=configured(env, "staff_webhook"), database_url=env.database_url)
+
 
 # Running sends; a reference keeps each task alive until it is done.
 _running: set[asyncio.Task] = set()
@@ -36,7 +52,7 @@ def notify_staff(kind: str, ref_id: int | None, sender_id: str, payload: dict[st
 
 
 def in_background(work: Coroutine[Any, Any, Any]) -> asyncio.Task:
-    """Run on the action server's loop without the caller waiting; kept referenced until done."""
+    """Run on the server's loop without the caller waiting; kept referenced until done."""
     task = asyncio.get_running_loop().create_task(work)
     _running.add(task)
     task.add_done_callback(_running.discard)
@@ -44,10 +60,11 @@ def in_background(work: Coroutine[Any, Any, Any]) -> asyncio.Task:
 
 
 async def _send(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str, payload: dict[str, Any]) -> Delivery:
-    row = await asyncio.to_thread(_insert, webhook, kind, ref_id, sender_id)
+    url = settings().database_url
+    row = await asyncio.to_thread(_insert, url, webhook, kind, ref_id, sender_id)
     delivery = await deliver(webhook, payload, idempotency_key=f"{kind}-{uuid.uuid4()}")
     if row is not None:
-        await asyncio.to_thread(_finish, row, delivery)
+        await asyncio.to_thread(_finish, url, row, delivery)
     if not delivery.delivered:
         logger.error(
             "staff notification (%s, conversation %s) to %s failed after %d attempt(s): %s",
@@ -60,7 +77,7 @@ async def _send(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str,
     return delivery
 
 
-def _insert(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str) -> int | None:
+def _insert(url: str, webhook: Webhook, kind: str, ref_id: int | None, sender_id: str) -> int | None:
     values = {
         "kind": kind,
         "ref_id": ref_id,
@@ -70,17 +87,17 @@ def _insert(webhook: Webhook, kind: str, ref_id: int | None, sender_id: str) -> 
         "attempts": 0,
         "created_at": datetime.now(timezone.utc),
     }
-    return insert_row(notifications, values)  # None: logged, and the notification is sent anyway
+    return insert_row(url, notifications, values)  # None: logged, and the notification is sent anyway
 
 
-def _finish(row: int, delivery: Delivery) -> None:
+def _finish(url: str, row: int, delivery: Delivery) -> None:
     values = {
         "status": "sent" if delivery.delivered else "failed",
         "attempts": delivery.attempts,
         "last_error": delivery.error or None,
         "finished_at": datetime.now(timezone.utc),
     }
-    update_row(notifications, row, values)
+    update_row(url, notifications, row, values)
 
 
 def red_flag_payload(escalation_id: int | None, sender_id: str, severity: str, flags: list[str]) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from assistant import settings as environment
+
 # Worth another try: the receiver or a proxy was busy, down or slow.
 RETRY_STATUSES = frozenset({408, 425, 429})
 
@@ -31,6 +33,15 @@ class Webhook:
         """scheme://host[:port]: safe to log and store (Slack and Teams URLs carry their secret in the path)."""
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def configured(env: environment.Settings, prefix: str) -> Webhook | None:
+    """<prefix>_URL, _SECRET, _TIMEOUT (seconds per attempt), _ATTEMPTS; None when the URL is unset."""
+    url = env.secret(f"{prefix}_url")
+    if not url:
+        return None
+    timeout, attempts = getattr(env, f"{prefix}_timeout"), getattr(env, f"{prefix}_attempts")
+    return Webhook(url=url, secret=env.secret(f"{prefix}_secret"), timeout=timeout, attempts=attempts)
 
 
 @dataclass(frozen=True)
