@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from assistant.records.staff_tables import conversations, events
 from assistant.records.tables import bookings, change_requests, escalations, handoff_requests
+from assistant.triage.severity import rank
 from assistant.staff.redact import CONTACT_SLOTS, NAME_SLOTS, Redactor
 
 PAGE_SIZE = 25
@@ -298,7 +299,7 @@ def transcript(engine: Engine, sender_id: str) -> Transcript | None:
 
 
 def open_escalations(engine: Engine, limit: int = 50) -> list[Any]:
-    """Unacknowledged red flags: emergencies first, each group newest first."""
+    """Unacknowledged red flags: emergencies first, then urgent, then borderline; each group newest first."""
     with engine.connect() as connection:
         rows = connection.execute(
             select(escalations)
@@ -306,7 +307,7 @@ def open_escalations(engine: Engine, limit: int = 50) -> list[Any]:
             .order_by(escalations.c.created_at.desc())
             .limit(limit)
         ).all()
-    return sorted(rows, key=lambda row: row.severity != "emergency")
+    return sorted(rows, key=lambda row: rank(row.severity))
 
 
 def open_requests(engine: Engine, limit: int = 50) -> dict[str, list[Any]]:

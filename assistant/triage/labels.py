@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
-# Flags that are not in the lexicon: the safety net's, and a yes to the booking form's safety question.
+# Flags that are not in the lexicon: the safety net's, a yes to a safety (screening) question, an unsure report.
 OTHER_LABELS = {
     "possible_red_flag": "possible red flag in wording the lexicon does not know",
-    "screening_question": "yes to the booking form's safety question",
+    "screening_question": "yes to the safety question (numbness between the legs, bladder or bowel control)",
+    "unsure": "unsure: possible cauda equina sign, the safety question was asked",
 }
 
 
