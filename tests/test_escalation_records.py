@@ -183,3 +183,44 @@ def test_the_notification_settings_are_read_from_the_environment(monkeypatch: py
         assert staff.settings().staff_webhook.target == "https://hooks.example.org"
     finally:
         staff.settings.cache_clear()
+
+
+@pytest.mark.services
+def test_on_postgresql_both_writers_make_one_row_and_two_processes_racing_too(
+    domain: Domain, monkeypatch: pytest.MonkeyPatch, notified: list
+) -> None:
+    """The unique key holds on PostgreSQL (the production database), also for two Rasa processes
+    saving the same report at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sqlalchemy as sa
+
+    from actions import settings
+    from assistant.records import db as records_db
+    from assistant.records.escalations import record_reports
+    from tests.staff_console import fresh_postgres_database
+    from tools import services
+
+    with services.postgres() as server:
+        url = fresh_postgres_database(server.url)
+        monkeypatch.setenv("DATABASE_URL", url)
+        settings.settings.cache_clear()
+        records_db.shared_engine.cache_clear()
+        try:
+            store = URLSQLTrackerStore(domain=domain, host=url)
+            turn = emergency_turn()
+            asyncio.run(ActionEscalateRedFlag().run(CollectingDispatcher(), sdk_tracker(turn[:3]), {}))
+            asyncio.run(save(store, turn))
+            found = list(reports([e.as_dict() for e in turn]))
+            with ThreadPoolExecutor(4) as pool:
+                results = list(pool.map(lambda _: record_reports(url, SENDER, found), range(4)))
+            engine = sa.create_engine(url)
+            with engine.connect() as connection:
+                rows = connection.execute(sa.text("SELECT message_id, severity FROM escalations")).all()
+            engine.dispose()
+        finally:
+            settings.settings.cache_clear()
+            records_db.shared_engine.cache_clear()
+    assert [tuple(row) for row in rows] == [("m1", "emergency")]
+    assert all(result == [(1, False)] for result in results)
+    assert notified == [("actions", "red_flag", 1, SENDER)]
