@@ -166,6 +166,7 @@ class Lexicon:
         self.feared_cues = [words(p) for p in raw.get("feared_cues", [])]
         self.ongoing_words = frozenset(str(w).lower() for w in raw.get("ongoing_words", []))
         self.acquaintances = frozenset(str(w).lower() for w in raw.get("acquaintances", []))
+        self.question_words = frozenset(str(w).lower() for w in raw.get("question_words", []))
         self.past_tense_words = frozenset(str(w).lower() for w in raw.get("past_tense_words", []))
         self.idioms = [words(p) for p in raw.get("idioms", [])]
         self.resolved_cues = [words(p) for p in raw.get("resolved_cues", [])]
@@ -263,6 +264,12 @@ class RedFlagDetector:
         self.treated_words = frozenset(self.key(w) for w in self.lexicon.treated_words)
         self.ongoing_words = frozenset(self.key(w) for w in self.lexicon.ongoing_words)
         self.acquaintances = frozenset(self.key(w) for w in self.lexicon.acquaintances)
+        self.question_words = frozenset(self.key(w) for w in self.lexicon.question_words)
+        # A message naming anyone, or a time of now, is not a general question (see `_general_question`).
+        self.personal_words = (
+            frozenset(self.key(w) for w in (*self.lexicon.self_words, *self.lexicon.other_people, "my"))
+            | self.now_words
+        )
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
@@ -366,6 +373,9 @@ class RedFlagDetector:
                 if someone_else and other_is_patient is None:
                     other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(message)
                 history = someone_else and not other_is_patient
+            negated = self._negated(message, span, anchors, cues, clauses, spec.negation_window) or (
+                spec.kind == "back" and self._general_question(message, span)
+            )
             finding = Finding(
                 flag=flag,
                 severity=spec.severity,
@@ -374,7 +384,7 @@ class RedFlagDetector:
                 start_char=span.start_char,
                 end_char=span.end_char,
                 kind=spec.kind,
-                negated=self._negated(message, span, anchors, cues, clauses, spec.negation_window),
+                negated=negated,
                 other_person=history,
                 caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
@@ -512,6 +522,17 @@ class RedFlagDetector:
                 return True
         return False
 
+    def _general_question(self, message: _Message, span: Span) -> bool:
+        """A question about sciatica's red flags in general: its sentence starts with a question word and
+        the message names no one (no I, my, she...) and no time of now ("Is foot drop common with
+        sciatica?", "can sciatica make your leg feel weak"). "Is numbness in the groin serious? I've
+        had it since Monday" names the writer and a time: a report."""
+        start = message.sentence_start[span.start]
+        first = next((i for i in range(start, span.start) if message.texts[i][:1].isalnum()), None)
+        if first is None or message.keys[first] not in self.question_words:
+            return False
+        return message.words.isdisjoint(self.personal_words)
+
     def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
         """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
         `reach` sentences after the hit's, starting it, with at most three other words."""
@@ -592,7 +613,11 @@ class RedFlagDetector:
     def _over_for_them(self, message: _Message, span: Span, resolved: list[Span]) -> bool:
         """Someone else's symptom that is over or was treated, in the hit's sentence."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
-        if any(message.sentence_start[cue.start] == start for cue in resolved):
+        # "she's fine now", not "she was fine at lunch" (when it started).
+        if any(
+            message.sentence_start[cue.start] == start and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            for cue in resolved
+        ):
             return True
         keys = set(message.keys[start:end])
         return bool(keys & self.treated_words) and not keys & self.now_words
@@ -698,6 +723,8 @@ class _Matchers:
                 start, end = max(0, position - reach + 1), min(len(doc), position + reach)
         return found
 
+
+_PAST_BE = frozenset({"was", "were"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(
