@@ -2,7 +2,8 @@
 
     python -m tools.triage_report [tests/triage/blind_messages.yml]
 
-A report, not a test: use it on sets the lexicon was not tuned on.
+The figures tests/test_triage.py checks on every labelled set, with the misses listed. On a new blind
+set, run it once before any tuning and record the first pass in the set's header.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def main() -> int:
             print(f"{want:9} -> {got:9} | {message['text'][:150]}")
     counts = Counter(m["severity"] for m in messages)
     emergency_hit = outcome["emergency->emergency"]
+
     print(f"\n{path.name}: {len(messages)} messages")
     categories = by_category(messages, found)
     if categories:
@@ -90,6 +92,13 @@ def main() -> int:
     print(
         f"emergency recall {emergency_hit}/{counts['emergency']} (downgraded to urgent: {outcome['emergency->urgent']})"
     )
+    crises = [m for m in messages if m.get("category") == "crisis"]
+    if crises:
+        print(f"crisis answer {sum(detect(m['text']).crisis for m in crises)}/{len(crises)}")
+    borderline = [m for m in messages if m.get("borderline") and m["severity"] == "emergency"]
+    if borderline:
+        borderline_found = sum(detect(m["text"]).severity == "emergency" for m in borderline)
+        print(f"borderline emergencies found {borderline_found}/{len(borderline)} (left to the screening question)")
     urgent_flagged = outcome["urgent->urgent"] + outcome["urgent->emergency"]
     print(f"urgent flagged {urgent_flagged}/{counts['urgent']}")
     false_positives = counts["none"] - outcome["none->none"]
