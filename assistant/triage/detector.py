@@ -5,10 +5,13 @@ spacy-lookups-data) turns the text into normalised keys (`Token.norm_`);
 spaCy `Matcher`s find the lexicon's phrases; word groups that must occur
 together in a sentence are checked on the same keys. Each hit is then read in
 its clause: negated or an idiom ("no numbness in my groin", "nearly had a
-heart attack at the price"), someone else's history ("my dad had cancer",
-unless that person is the patient now), or in the past where only a current
-report matters ("a fever last winter"). Someone else's current symptom ("my
-husband can't control his bladder") counts: it is a red flag for them.
+heart attack at the price"), talked about rather than reported (a question
+about the condition, a short denial after it, a fear of what may happen),
+someone else's history ("my dad had cancer", unless that person is the
+patient now; an acquaintance's past story), or in the past where only a
+current report matters ("a fever last winter"). Someone else's current
+symptom ("my husband can't control his bladder") counts: it is a red flag for
+them.
 
 Flags come in three kinds (the lexicon's `kind`): `back` (sciatica's red
 flags), `medical` (emergencies beyond the back: chest pain, stroke...) and
