@@ -295,3 +295,19 @@ def test_crisis_and_general_emergencies_get_their_own_answer_without_the_action_
     assert texts(say(rasa_without_actions, sender, "and my mum soiled herself and didn't notice")) == [
         answers["utter_red_flag_emergency"]
     ]
+
+
+def test_a_crisis_with_a_physical_emergency_names_the_danger_sign_without_the_action_server(
+    rasa_without_actions: servers.Stack, domain: dict[str, Any], answers: dict[str, str]
+) -> None:
+    sender = uuid.uuid4().hex
+    [chest] = [
+        v["text"]
+        for v in domain["responses"]["utter_red_flag_crisis"]
+        if "channel" not in v and (v.get("condition") or [{}])[0].get("value") == "chest_pain"
+    ]
+    reply = texts(say(rasa_without_actions, sender, "I took all my pills and now my chest hurts and I can't breathe"))
+    assert reply == [chest, answers["utter_offer_staff_crisis"]]
+    # The next crisis alone gets the crisis answer's own words (the action server, which clears the sign, is down).
+    reply = texts(say(rasa_without_actions, sender, "I keep thinking about killing myself"))
+    assert reply == [answers["utter_red_flag_crisis"], answers["utter_offer_staff_crisis"]]

@@ -21,6 +21,7 @@ from actions import settings
 from actions.triage import ActionEscalateRedFlag
 from assistant.records import db as records_db
 from assistant.triage.component import RED_FLAGS_KEY, RedFlagDetectorComponent
+from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 
 
@@ -50,7 +51,24 @@ def test_a_crisis_gets_its_own_intent_whatever_else_the_message_says(component: 
     [message] = component.process([classified("can I book for Tuesday? I keep thinking about killing myself")])
     assert message.get(INTENT) == {"name": "red_flag_crisis", "confidence": 1.0}
     assert "crisis" in [e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"]
-    assert not [e for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"]
+    # No physical sign to name: the crisis answer's own words, whatever an earlier message named.
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"] == ["none"]
+
+
+def test_a_crisis_with_a_physical_emergency_names_its_sign_for_the_crisis_answer(
+    component: RedFlagDetectorComponent,
+) -> None:
+    text = "I took all my pills and now my chest hurts and I can't breathe"
+    [message] = component.process([classified(text)])
+    assert message.get(INTENT)["name"] == "red_flag_crisis"
+    [named] = [e for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"]
+    assert named["value"] == "chest_pain" and "chest" in text[named["start"] : named["end"]]
+    flags = {e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"}
+    assert {"crisis", "chest_pain", "breathing"} <= flags
+    # A crisis with a back emergency: the crisis answer's back variation.
+    [message] = component.process([classified("I want to die, and I wet myself this morning without noticing")])
+    assert message.get(INTENT)["name"] == "red_flag_crisis"
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"] == ["back"]
 
 
 @pytest.mark.parametrize(
@@ -90,6 +108,11 @@ def test_training_puts_the_safety_net_in_the_model(tmp_path: Path) -> None:
     [message] = loaded.process([classified("Numbness in my perinium since this morning")])  # not in the lexicon
     assert message.get(INTENT)["name"] == "red_flag_emergency"
     assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"] == [SAFETY_NET_FLAG]
+    # A crisis in words the lexicon does not know: the crisis intent (its answer), not the emergency one.
+    [message] = loaded.process([classified("I've made my peace with it and I won't be here by the weekend")])
+    assert message.get(INTENT)["name"] == "red_flag_crisis"
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "red_flag"] == [SAFETY_NET_CRISIS_FLAG]
+    assert [e["value"] for e in message.get(ENTITIES) if e["entity"] == "emergency_sign"] == ["none"]
 
 
 def test_a_changed_examples_file_means_retraining(tmp_path: Path) -> None:

@@ -83,6 +83,25 @@ def test_the_crisis_answer_gives_the_crisis_line_and_the_emergency_number() -> N
     assert "988" not in unknown and "local crisis line" in unknown
 
 
+def test_a_crisis_with_a_physical_emergency_names_the_danger_sign_first() -> None:
+    """The crisis answer has a variation for each emergency_sign: the sign's words, then the crisis words."""
+    responses = yaml.safe_load(render(parse_profile({**EMPTY, "country": "US"})))["responses"]
+    crisis = {
+        (v.get("condition") or [{}])[0].get("value"): v["text"]
+        for v in responses["utter_red_flag_crisis"]
+        if "channel" not in v
+    }
+    signs = emergency_answers({**EMPTY, "country": "US"})
+    assert set(crisis) == set(signs) | {"back"}
+    for sign, text in crisis.items():
+        assert "I'm glad you told me" in text and "988 Suicide & Crisis Lifeline" in text, sign
+        if sign not in (None, "back"):
+            assert text.startswith(signs[sign]), sign
+    assert crisis["chest_pain"].startswith("Please call 911 now. Chest pain")
+    assert crisis["back"].startswith("Please call 911 or go to the nearest emergency department now")
+    assert "988" in crisis["chest_pain"]
+
+
 def test_low_mood_gets_kind_words_and_staff_not_an_alarm() -> None:
     responses = yaml.safe_load(render(parse_profile({**EMPTY, "country": "US"})))["responses"]
     [low] = responses["utter_low_mood"]

@@ -9,10 +9,15 @@ with every finding (also negated or other-person ones) so `/model/parse` shows
 why. With `red_flag_emergency` comes an `emergency_sign` entity: the medical
 emergency the answer names (`chest_pain`, `stroke`...), or `back` for
 sciatica's red flags; the slot it fills picks the answer's variation
-(domain.yml), so the Rasa server answers without the action server. The detection itself lives in
-`assistant.triage`. Training fits the learned safety net on its own examples
-and on this model's NLU examples (as ordinary messages) and stores it in the
-model; the lexicon is read when the model loads.
+(domain.yml), so the Rasa server answers without the action server. A crisis
+that comes with a physical emergency ("I took all my pills and now my chest
+hurts") carries the entity too: the crisis answer then names the danger sign
+first; a crisis alone carries `none` (the crisis answer's own words). A crisis
+the safety net reads (wording the lexicon does not know) is a crisis too.
+
+The detection itself lives in `assistant.triage`. Training fits the learned
+safety net on its own examples and on this model's NLU examples (as ordinary
+messages) and stores it in the model; the lexicon is read when the model loads.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ RED_FLAGS_KEY = "red_flags"
 ENTITY_TYPE = "red_flag"
 SIGN_ENTITY = "emergency_sign"  # fills the slot of the same name (domain.yml)
 BACK_SIGN = "back"
+NO_SIGN = "none"  # a crisis without a physical emergency: the crisis answer's own words
 
 
 def intent_for(triage: Triage) -> str | None:
@@ -158,14 +164,18 @@ class RedFlagDetectorComponent(GraphComponent):
             }
             for finding in triage.reported
         ]
-        if intent == INTENT_FOR_SEVERITY["emergency"]:
-            # Every emergency sets it, so the answer never follows an earlier message's sign.
-            sign = triage.medical_sign
-            named = next(f for f in triage.reported if f.flag == sign or (sign is None and f.severity == "emergency"))
+        if intent in (INTENT_FOR_SEVERITY["emergency"], CRISIS_INTENT):
+            # Every emergency and crisis sets it, so the answer never follows an earlier message's sign
+            # (also when the action server, which clears it, is down). A crisis names the physical
+            # emergency reported with it, if any; its answer then gives that sign first.
+            physical = [f for f in triage.reported if f.severity == "emergency" and f.kind != "crisis"]
+            sign = triage.medical_sign or (BACK_SIGN if physical else NO_SIGN)
+            named = next((f for f in physical if f.flag == sign or sign == BACK_SIGN), None)
+            named = named or next(f for f in triage.reported if f.kind == "crisis")
             entities.append(
                 {
                     ENTITY_ATTRIBUTE_TYPE: SIGN_ENTITY,
-                    ENTITY_ATTRIBUTE_VALUE: sign or BACK_SIGN,
+                    ENTITY_ATTRIBUTE_VALUE: sign,
                     ENTITY_ATTRIBUTE_START: named.start_char,
                     ENTITY_ATTRIBUTE_END: named.end_char,
                     EXTRACTOR: self.__class__.__name__,

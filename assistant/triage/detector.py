@@ -5,10 +5,13 @@ spacy-lookups-data) turns the text into normalised keys (`Token.norm_`);
 spaCy `Matcher`s find the lexicon's phrases; word groups that must occur
 together in a sentence are checked on the same keys. Each hit is then read in
 its clause: negated or an idiom ("no numbness in my groin", "nearly had a
-heart attack at the price"), someone else's history ("my dad had cancer",
-unless that person is the patient now), or in the past where only a current
-report matters ("a fever last winter"). Someone else's current symptom ("my
-husband can't control his bladder") counts: it is a red flag for them.
+heart attack at the price"), talked about rather than reported (a question
+about the condition, a short denial after it, a fear of what may happen),
+someone else's history ("my dad had cancer", unless that person is the
+patient now; an acquaintance's past story), or in the past where only a
+current report matters ("a fever last winter"). Someone else's current
+symptom ("my husband can't control his bladder") counts: it is a red flag for
+them.
 
 Flags come in three kinds (the lexicon's `kind`): `back` (sciatica's red
 flags), `medical` (emergencies beyond the back: chest pain, stroke...) and
@@ -36,6 +39,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
+from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import SafetyNet, default_safety_net
 from assistant.triage.severity import SEVERITIES
@@ -146,18 +150,33 @@ class Lexicon:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.spelling: dict[str, str] = {str(k).lower(): str(v).lower() for k, v in raw.get("spelling", {}).items()}
         self.negation_cues = frozenset(str(w).lower() for w in raw.get("negation_cues", []))
-        self.pseudo_negations = [_words(p) for p in raw.get("pseudo_negations", [])]
-        self.clause_breaks = frozenset(str(w).lower() for w in raw.get("clause_breaks", []))
         self.other_people = frozenset(str(w).lower() for w in raw.get("other_people", []))
+        # Named word lists, written <name> in phrases, cues and word groups; <person> is other_people.
+        self.word_groups: dict[str, list[str]] = {"person": sorted(self.other_people)}
+        for name, words in (raw.get("word_groups") or {}).items():
+            if not isinstance(words, list) or not words or any(len(str(w).split()) != 1 for w in words):
+                raise ValueError(f"red-flag lexicon: word group {name!r} must be a list of single words")
+            self.word_groups[str(name)] = [str(w).lower() for w in words]
+        words = self.words
+        self.pseudo_negations = [words(p) for p in raw.get("pseudo_negations", [])]
+        self.clause_breaks = frozenset(str(w).lower() for w in raw.get("clause_breaks", []))
         self.self_words = frozenset(str(w).lower() for w in raw.get("self_words", []))
-        self.proxy_cues = [_words(p) for p in raw.get("proxy_cues", [])]
-        self.past_cues = [_words(p) for p in raw.get("past_cues", [])]
-        self.hypothetical_cues = [_words(p) for p in raw.get("hypothetical_cues", [])]
-        self.trailing_cues = [_words(p) for p in raw.get("trailing_hypothetical_cues", [])]
-        self.idioms = [_words(p) for p in raw.get("idioms", [])]
-        self.resolved_cues = [_words(p) for p in raw.get("resolved_cues", [])]
+        self.proxy_cues = [words(p) for p in raw.get("proxy_cues", [])]
+        self.past_cues = [words(p) for p in raw.get("past_cues", [])]
+        self.hypothetical_cues = [words(p) for p in raw.get("hypothetical_cues", [])]
+        self.trailing_cues = [words(p) for p in raw.get("trailing_hypothetical_cues", [])]
+        self.denials = [words(p) for p in raw.get("denials", [])]
+        self.feared_cues = [words(p) for p in raw.get("feared_cues", [])]
+        self.ongoing_words = frozenset(str(w).lower() for w in raw.get("ongoing_words", []))
+        self.acquaintances = frozenset(str(w).lower() for w in raw.get("acquaintances", []))
+        self.question_words = frozenset(str(w).lower() for w in raw.get("question_words", []))
+        self.past_tense_words = frozenset(str(w).lower() for w in raw.get("past_tense_words", []))
+        self.idioms = [words(p) for p in raw.get("idioms", [])]
+        self.resolved_cues = [words(p) for p in raw.get("resolved_cues", [])]
         self.treated_words = frozenset(str(w).lower() for w in raw.get("treated_words", []))
-        self.family_cues = [_words(p) for p in raw.get("family_cues", [])]
+        self.family_cues = [words(p) for p in raw.get("family_cues", [])]
+        # What a phrase's `not` also matches: "unable to pee", "haven't been able to pee", "barely felt it".
+        self.inability_forms = [words(p) for p in raw.get("inability_forms", [])]
         self.pain_words = frozenset(str(w).lower() for w in raw.get("pain_words", []))
         self.now_words = frozenset(str(w).lower() for w in raw.get("now_words", []))
         self.flags: dict[str, _Flag] = {}
@@ -167,7 +186,7 @@ class Lexicon:
             if severity not in SEVERITIES:
                 raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency or urgent")
             rules = [_together_rule(name, rule, spec.get("together_window")) for rule in spec.get("together") or []]
-            groups = tuple(rule for rule, _ in rules)
+            groups = tuple(tuple(frozenset(self._expand_group(group)) for group in rule) for rule, _ in rules)
             unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
             kind = spec.get("kind", "back")
             if kind not in KINDS:
@@ -185,9 +204,24 @@ class Lexicon:
                 frozenset(spec.get("with_flags") or []),
                 int(spec.get("negation_window", 7)),
             )
-            self.phrases[name] = [_words(p) for p in spec.get("phrases") or []]
+            self.phrases[name] = [words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
                 raise ValueError(f"red-flag lexicon: flag {name!r} has no phrases and no together groups")
+
+    def words(self, pattern: str) -> list[str]:
+        """A phrase's words, each <name> replaced by its word group's alternatives ("a|b|c")."""
+        return ["|".join(self._expand_group(word.split("|"))) for word in _words(pattern)]
+
+    def _expand_group(self, words: Iterable[str]) -> list[str]:
+        expanded = []
+        for word in words:
+            if word.startswith("<") and word.endswith(">"):
+                if word[1:-1] not in self.word_groups:
+                    raise ValueError(f"red-flag lexicon: unknown word group {word}")
+                expanded += self.word_groups[word[1:-1]]
+            else:
+                expanded.append(word)
+        return expanded
 
 
 def _together_rule(flag: str, rule: Any, window: int | None) -> tuple[tuple[frozenset[str], ...], int | None]:
@@ -231,11 +265,19 @@ class RedFlagDetector:
         self.pain_words = frozenset(self.key(w) for w in self.lexicon.pain_words)
         self.now_words = frozenset(self.key(w) for w in self.lexicon.now_words)
         self.treated_words = frozenset(self.key(w) for w in self.lexicon.treated_words)
+        self.ongoing_words = frozenset(self.key(w) for w in self.lexicon.ongoing_words)
+        self.acquaintances = frozenset(self.key(w) for w in self.lexicon.acquaintances)
+        self.question_words = frozenset(self.key(w) for w in self.lexicon.question_words)
+        # A message naming anyone, or a time of now, is not a general question (see `_general_question`).
+        self.personal_words = (
+            frozenset(self.key(w) for w in (*self.lexicon.self_words, *self.lexicon.other_people, "my"))
+            | self.now_words
+        )
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
         for name, phrases in self.lexicon.phrases.items():
             for index, words in enumerate(phrases):
-                self.matcher.add(f"{name}:{index}", self._patterns(words))
+                self.matcher.add(f"{name}:{index}", self._patterns(words, self.lexicon.inability_forms))
         self.cue_matcher = _Matchers(self.nlp.vocab)
         for label, patterns in (
             ("pseudo", self.lexicon.pseudo_negations),
@@ -246,10 +288,10 @@ class RedFlagDetector:
             ("idiom", self.lexicon.idioms),
             ("family", self.lexicon.family_cues),
             ("resolved", self.lexicon.resolved_cues),
+            ("denial", self.lexicon.denials),
+            ("feared", self.lexicon.feared_cues),
         ):
             for index, words in enumerate(patterns):
-                people = "|".join(sorted(self.lexicon.other_people))
-                words = [people if w == "<person>" else w for w in words]
                 self.cue_matcher.add(f"{label}:{index}", self._patterns(words))
 
     def key(self, text: str) -> str:
@@ -260,20 +302,36 @@ class RedFlagDetector:
         word = self.lexicon.spelling.get(word, word)
         return self.lexicon.spelling.get(self._lemma(word), self._lemma(word))
 
-    def _patterns(self, words: Sequence[str]) -> list[list[dict[str, Any]]]:
+    def _patterns(self, words: Sequence[str], not_forms: Sequence[Sequence[str]] = ()) -> list[list[dict[str, Any]]]:
         """Matcher patterns for one lexicon phrase. Alternatives ("bladder|bladders") become one pattern
         each: plain NORM values are compared in C, where an IN set calls back into Python at every token
-        (a 2,000-character message took three times as long)."""
-        options: list[list[dict[str, Any]]] = []
+        (a 2,000-character message took three times as long). A `not` also matches each of `not_forms`
+        (a phrase of its own: "unable to", "not ~ able to")."""
+        options: list[list[list[dict[str, Any]]]] = []  # per word: its alternatives, each a token sequence
         for word in words:
-            if word == "~":
-                options.append([{"OP": "?"}])
-            elif "~" in word:  # number prefixes: "19~" (a year), "38~|39~" (a temperature)
-                prefixes = "|".join(re.escape(option.rstrip("~")) for option in word.split("|"))
-                options.append([{"NORM": {"REGEX": "^(" + prefixes + r")[\d.,]*$"}}])
+            if word == "not" and not_forms:
+                options.append([[self._token(w) for w in form] for form in [["not"], *not_forms]])
             else:
-                options.append([{"NORM": key} for key in dict.fromkeys(self.key(o) for o in word.split("|"))])
-        return [list(tokens) for tokens in itertools.product(*options)]
+                options.append([[token] for token in self._tokens(word)])
+        patterns = []
+        for choice in itertools.product(*options):
+            pattern = [token for sequence in choice for token in sequence]
+            if pattern not in patterns:
+                patterns.append(pattern)
+        return patterns
+
+    def _tokens(self, word: str) -> list[dict[str, Any]]:
+        """The token patterns one lexicon word allows (several for "a|b")."""
+        if word == "~":
+            return [{"OP": "?"}]
+        if "~" in word:  # number prefixes: "19~" (a year), "38~|39~" (a temperature)
+            prefixes = "|".join(re.escape(option.rstrip("~")) for option in word.split("|"))
+            return [{"NORM": {"REGEX": "^(" + prefixes + r")[\d.,]*$"}}]
+        return [{"NORM": key} for key in dict.fromkeys(self.key(o) for o in word.split("|"))]
+
+    def _token(self, word: str) -> dict[str, Any]:
+        [token] = self._tokens(word)
+        return token
 
     def parse(self, text: str) -> Doc:
         """Tokens with NORM set to their normalised key."""
@@ -310,11 +368,17 @@ class RedFlagDetector:
             spec = self.flags[flag]
             someone_else = self._about_someone_else(message, span, cues["family"])
             if spec.current_only:  # someone else's symptom now: a red flag for them, unless it is over
-                history = someone_else and self._over_for_them(message, span, cues["resolved"])
+                history = someone_else and (
+                    self._over_for_them(message, span, cues["resolved"])
+                    or (spec.kind == "back" and self._anecdote(message, span))
+                )
             else:  # someone else's history counts when the writer asks for them, or they have pain now
                 if someone_else and other_is_patient is None:
                     other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(message)
                 history = someone_else and not other_is_patient
+            negated = self._negated(message, span, anchors, cues, clauses, spec.negation_window) or (
+                spec.kind == "back" and self._general_question(message, span)
+            )
             finding = Finding(
                 flag=flag,
                 severity=spec.severity,
@@ -323,7 +387,7 @@ class RedFlagDetector:
                 start_char=span.start_char,
                 end_char=span.end_char,
                 kind=spec.kind,
-                negated=self._negated(message, span, anchors, cues, clauses, spec.negation_window),
+                negated=negated,
                 other_person=history,
                 caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
@@ -348,8 +412,15 @@ class RedFlagDetector:
         opinion = safety_net.opinion(text[:MAX_CHARS])
         if opinion.severity is None:
             return ()
+        end = min(len(text), MAX_CHARS)
+        if opinion.crisis:  # the crisis answer, not the generic emergency one
+            label = (
+                "possible thoughts of suicide or self-harm, in wording the lexicon does not know"
+                f" (p={opinion.probability:.2f})"
+            )
+            return (Finding(SAFETY_NET_CRISIS_FLAG, opinion.severity, label, text[:MAX_CHARS], 0, end, kind="crisis"),)
         label = f"possible red flag in wording the lexicon does not know (p={opinion.probability:.2f})"
-        return (Finding(SAFETY_NET_FLAG, opinion.severity, label, text[:MAX_CHARS], 0, min(len(text), MAX_CHARS)),)
+        return (Finding(SAFETY_NET_FLAG, opinion.severity, label, text[:MAX_CHARS], 0, end),)
 
     # -- matching -----------------------------------------------------------------
 
@@ -371,7 +442,18 @@ class RedFlagDetector:
     def _cues(self, message: _Message) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = {
             label: []
-            for label in ("pseudo", "proxy", "past", "hypothetical", "trailing", "idiom", "family", "resolved")
+            for label in (
+                "pseudo",
+                "proxy",
+                "past",
+                "hypothetical",
+                "trailing",
+                "idiom",
+                "family",
+                "resolved",
+                "denial",
+                "feared",
+            )
         }
         for match_id, start, end in self.cue_matcher(message.doc, message.keys):
             found[self.nlp.vocab.strings[match_id].split(":")[0]].append(message.doc[start:end])
@@ -382,13 +464,14 @@ class RedFlagDetector:
     def _clauses(self, message: _Message) -> _Clauses:
         """Where each token's clause starts and ends, worked out once per message.
 
-        A clause ends at a clause-break word or mark (not included). One also starts
+        A clause ends at a clause-break word or mark, or a line break (not included). One also starts
         after ", I ..." / "and I ...", though a bare comma in a list does not end one."""
         keys, texts, breaks = message.keys, message.texts, self.lexicon.clause_breaks
         n = len(keys)
         starts = [0] * n
         ends = [0] * (n + 1)
-        breaking = [keys[i] in breaks or texts[i] in breaks for i in range(n)]
+        # A line break ends a clause too: chat messages put one thought per line ("nothing\nconstant").
+        breaking = [keys[i] in breaks or texts[i] in breaks or "\n" in texts[i] for i in range(n)]
         for sentence_start, sentence_end in message.sentences:
             current = sentence_start
             for i in range(sentence_start, sentence_end):
@@ -418,18 +501,50 @@ class RedFlagDetector:
             return True
         if any(span.end <= cue.start and cue.end <= end for cue in cues["trailing"]):
             return True
+        # Feared, not happening: the fear's "will" just before the hit or inside it ("scared I'll wet
+        # myself", "I know the pain will wake me"), unless it is already happening ("... again").
+        if any(
+            start <= cue.start < span.start and span.start <= cue.end <= span.end for cue in cues["feared"]
+        ) and self.ongoing_words.isdisjoint(message.keys[start:end]):
+            return True
         # Inside an idiom ("nearly had a heart attack when I saw the price").
         if any(cue.start < span.end and span.start < cue.end for cue in cues["idiom"]):
+            return True
+        # Denied by a short sentence that follows ("My GP asked about numbness and leaking. None of that.").
+        if cues["denial"] and self._denied(message, span, cues["denial"]):
             return True
         # A cue shortly before the hit negates it; for word groups, a cue right
         # before any one word does ("peeing fine, no accidents").
         for anchor in anchors:
-            window_start = max(start, anchor - (reach if anchor == span.start else 3))
+            # Each word's own clause: "nothing\nconstant" does not negate "constant".
+            window_start = max(start, clauses.starts[anchor], anchor - (reach if anchor == span.start else 3))
             # Another word of the same hit ("nothing comes") is not a cue for it.
             if any(
                 self._is_negation(message, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
             ):
                 return True
+        return False
+
+    def _general_question(self, message: _Message, span: Span) -> bool:
+        """A question about sciatica's red flags in general: its sentence starts with a question word and
+        the message names no one (no I, my, she...) and no time of now ("Is foot drop common with
+        sciatica?", "can sciatica make your leg feel weak"). "Is numbness in the groin serious? I've
+        had it since Monday" names the writer and a time: a report."""
+        start = message.sentence_start[span.start]
+        first = next((i for i in range(start, span.start) if message.texts[i][:1].isalnum()), None)
+        if first is None or message.keys[first] not in self.question_words:
+            return False
+        return message.words.isdisjoint(self.personal_words)
+
+    def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
+        """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
+        `reach` sentences after the hit's, starting it, with at most three other words."""
+        following = [(start, end) for start, end in message.sentences if start >= message.sentence_end[span.start]]
+        for start, end in following[:reach]:
+            words = sum(1 for text in message.texts[start:end] if text[:1].isalnum())
+            for cue in denials:
+                if start <= cue.start <= start + 1 and cue.end <= end and words <= len(cue) + 3:
+                    return True
         return False
 
     def _is_negation(self, message: _Message, i: int, pseudo: list[Span]) -> bool:
@@ -467,22 +582,45 @@ class RedFlagDetector:
     def _owner(self, message: _Message, i: int) -> str | None:
         """Whose the word at `i` is: the nearest person mentioned before it in its sentence ("my" alone
         is the writer: "my back"), or None when nobody is."""
+        return self._person(message, i)[0]
+
+    def _person(self, message: _Message, i: int) -> tuple[str | None, str]:
+        """("self" or "other" or None, the word naming them) for the word at `i` (see `_owner`)."""
         keys = message.keys
         for j in range(i - 1, message.sentence_start[i] - 1, -1):
             key = keys[j]
             if key in self.lexicon.self_words:
-                return "self"
+                return "self", key
             if key == "my":
                 after = keys[j + 1] if j + 1 < len(keys) else ""
-                return "other" if after in self.lexicon.other_people else "self"
+                return ("other", after) if after in self.lexicon.other_people else ("self", key)
             if key in self.lexicon.other_people:
-                return "other"
-        return None
+                return "other", key
+        return None, ""
+
+    def _anecdote(self, message: _Message, span: Span) -> bool:
+        """An acquaintance's symptom told in the past tense, with no word of now in its sentence ("my
+        friend lost control of her bladder"): a story, not someone the writer is caring for now. Family
+        and people in one's care are read as now ("my mum soiled herself and didn't notice")."""
+        if self._person(message, span.start)[1] not in self.acquaintances:
+            return False
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if not self.now_words.isdisjoint(message.keys[start:end]):
+            return False
+        return any(
+            message.lower[i] in self.lexicon.past_tense_words
+            or (message.lower[i].endswith("ed") and message.keys[i] != message.lower[i])
+            for i in range(max(start, span.start - 2), span.end)
+        )
 
     def _over_for_them(self, message: _Message, span: Span, resolved: list[Span]) -> bool:
         """Someone else's symptom that is over or was treated, in the hit's sentence."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
-        if any(message.sentence_start[cue.start] == start for cue in resolved):
+        # "she's fine now", not "she was fine at lunch" (when it started).
+        if any(
+            message.sentence_start[cue.start] == start and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            for cue in resolved
+        ):
             return True
         keys = set(message.keys[start:end])
         return bool(keys & self.treated_words) and not keys & self.now_words
@@ -588,6 +726,8 @@ class _Matchers:
                 start, end = max(0, position - reach + 1), min(len(doc), position + reach)
         return found
 
+
+_PAST_BE = frozenset({"was", "were"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(

@@ -15,6 +15,7 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 # Flags that are not in the lexicon: the safety net's, a yes to a safety (screening) question, an unsure report.
 OTHER_LABELS = {
     "possible_red_flag": "possible red flag in wording the lexicon does not know",
+    "possible_crisis": "possible thoughts of suicide or self-harm, in wording the lexicon does not know",
     "screening_question": "yes to the safety question (numbness between the legs, bladder or bowel control)",
     "unsure": "unsure: possible cauda equina sign, the safety question was asked",
 }

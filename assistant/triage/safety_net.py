@@ -3,12 +3,14 @@
 The lexicon reads negation, other people and the past, but only knows the
 wordings it lists; patients find new ones. This small classifier (TF-IDF
 word and character n-grams + logistic regression over emergency / urgent /
-none) is trained on `screening_training.yml` (written from the clinical
+crisis / none) is trained on `screening_training.yml` (written from the clinical
 reference, separately from the lexicon and the labelled test sets) and on the
 assistant's ordinary questions as `none`. It is consulted only when the
 lexicon found no mention at all: where it found one and judged it negated or
 about someone else, that judgement stands. When in doubt it reports, and an
-emergency/urgent tie goes to emergency.
+emergency/urgent tie goes to emergency. A crisis it recognises (thoughts of
+suicide or self-harm in words the lexicon does not know) is an emergency that
+gets the crisis answer, not the generic one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from assistant.triage.severity import SEVERITIES
 TRAINING_PATH = Path(__file__).with_name("screening_training.yml")
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 FLAG = "possible_red_flag"  # the flag id a safety-net finding carries
+CRISIS_FLAG = "possible_crisis"  # ... when the net reads a crisis
+CRISIS = "crisis"  # the net's label for thoughts of suicide or self-harm (an emergency, answered as a crisis)
+LABELS = (*SEVERITIES, CRISIS, "none")
 # Chosen by cross-validation on the training data only (docs/triage.md); never on the labelled test sets.
 THRESHOLD = 0.5
 # Fewer words are too little context for a bag of words: "new" (an answer to "first visit?") read
@@ -40,6 +45,7 @@ MIN_WORDS = 3
 class Opinion:
     severity: str | None  # emergency, urgent, or None
     probability: float  # that the message reports a red flag at all
+    crisis: bool = False  # a crisis (severity emergency): the crisis answer
 
 
 class SafetyNet:
@@ -60,7 +66,7 @@ class SafetyNet:
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str], threshold: float = THRESHOLD) -> SafetyNet:
-        unknown = set(labels) - {*SEVERITIES, "none"}
+        unknown = set(labels) - set(LABELS)
         if unknown:
             raise ValueError(f"safety net: unknown labels {sorted(unknown)}")
         model = new_pipeline()
@@ -71,19 +77,26 @@ class SafetyNet:
         if too_short(text):
             return Opinion(None, 0.0)
         probabilities = self._predictor.predict_proba([text])[0]
-        emergency, urgent = (probabilities[self._column[s]] if s in self._column else 0.0 for s in SEVERITIES)
-        return judge(emergency, urgent, self.threshold)
+        emergency, urgent, crisis = (
+            probabilities[self._column[label]] if label in self._column else 0.0 for label in (*SEVERITIES, CRISIS)
+        )
+        return judge(emergency, urgent, crisis, self.threshold)
 
 
 def too_short(text: str) -> bool:
     return len(text.split()) < MIN_WORDS
 
 
-def judge(emergency: float, urgent: float, threshold: float = THRESHOLD) -> Opinion:
-    """The net's probabilities as a finding; `tools.tune_safety_net` measures this same rule."""
-    flagged = float(emergency + urgent)
+def judge(emergency: float, urgent: float, crisis: float = 0.0, threshold: float = THRESHOLD) -> Opinion:
+    """The net's probabilities as a finding; `tools.tune_safety_net` measures this same rule.
+
+    Flagged when the three red-flag classes together reach the threshold; then the most likely one
+    says which, ties going to the more severe answer (crisis, then emergency)."""
+    flagged = float(emergency + urgent + crisis)
     if flagged < threshold:
         return Opinion(None, flagged)
+    if crisis >= max(emergency, urgent):
+        return Opinion("emergency", flagged, crisis=True)
     return Opinion("emergency" if emergency >= urgent else "urgent", flagged)
 
 
