@@ -12,7 +12,7 @@ import yaml
 from assistant.triage.detector import MAX_CHARS, Lexicon, Triage, default_detector, detect
 from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
-from assistant.triage.safety_net import SafetyNet, screening_examples
+from assistant.triage.safety_net import Opinion, SafetyNet, screening_examples
 
 # Every labelled set is a working set now (blind3..6 were held back once: their headers say when and what
 # they measured first). A new blind set measures unseen phrasings with tools/triage_report.py before it
@@ -42,8 +42,8 @@ def labelled() -> list[dict]:
 
 
 def must_be_emergency(message: dict) -> bool:
-    """A labelled emergency the detector must report as one. Messages labelled `borderline` are left to
-    the screening question (docs/triage.md, "Next"): the one place to change when it comes."""
+    """A labelled emergency the detector must report as one. Messages labelled `borderline` may instead
+    get the screening question (a yes is an emergency): test_borderline_emergencies_are_at_least_asked."""
     return message["severity"] == "emergency" and not message.get("borderline", False)
 
 
@@ -67,6 +67,57 @@ def test_the_labelled_set_is_big_and_varied_enough() -> None:
 def test_no_emergency_is_missed_or_downgraded(labelled_set: list[tuple[dict, Triage]]) -> None:
     missed = [(m["text"], t.severity) for m, t in labelled_set if must_be_emergency(m) and t.severity != "emergency"]
     assert missed == []
+
+
+def test_borderline_emergencies_are_at_least_asked(labelled_set: list[tuple[dict, Triage]]) -> None:
+    """An emergency labelled borderline gets the emergency answer or the screening question, never nothing."""
+    missed = [
+        (m["text"], t.severity)
+        for m, t in labelled_set
+        if m["severity"] == "emergency" and m.get("borderline") and t.severity != "emergency" and not t.borderline
+    ]
+    assert missed == []
+
+
+def test_the_screening_question_is_rarely_asked_of_ordinary_messages(
+    labelled_set: list[tuple[dict, Triage]],
+) -> None:
+    """One safety question is cheaper than a false alarm, but asked of everyone it would cost trust."""
+    ordinary = [(m, t) for m, t in labelled_set if m["severity"] == "none"]
+    asked = [m["text"] for m, t in ordinary if t.borderline]
+    assert len(asked) <= 0.03 * len(ordinary), asked
+
+
+@pytest.mark.parametrize(
+    ("text", "unsure"),
+    [
+        ("had a couple of near misses getting to the loo in time this week, not sure if that's anything", True),
+        ("it's been nearly two days and I haven't really needed to pee", True),
+        ("is it normal that it feels a bit different when I pee? not painful", True),
+        ("her pads have been wet most mornings this week, unusual for her", True),
+        ("peeing feels a bit odd since Tuesday", True),
+        ("I nearly didn't make it to the toilet twice today", True),
+        # Not unsure: ordinary questions and denials.
+        ("I don't need to pee during the session, do I?", False),
+        ("no near misses with the toilet, bladder is fine", False),
+        ("is there a toilet at the clinic?", False),
+        ("pins and needles in my big toe, worse when I sit in the car", False),
+    ],
+)
+def test_unsure_wordings_get_the_screening_question(text: str, unsure: bool) -> None:
+    triage = detect(text)
+    assert (triage.borderline, triage.severity) == (unsure, None)
+
+
+def test_unsure_is_no_answer_when_the_net_is_sure() -> None:
+    """With only an unsure mention found, the safety net still reads the message (it may be sure)."""
+
+    class Sure:
+        def opinion(self, text: str) -> Opinion:
+            return Opinion("emergency", 0.9)
+
+    triage = default_detector().detect("my pad was wet this morning", Sure())  # type-compatible stand-in
+    assert triage.severity == "emergency" and not triage.borderline
 
 
 def test_crisis_and_general_emergencies_get_their_own_answer(labelled_set: list[tuple[dict, Triage]]) -> None:

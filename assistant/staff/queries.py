@@ -17,8 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from assistant.records.staff_tables import conversations, events
 from assistant.records.tables import bookings, change_requests, escalations, handoff_requests
-from assistant.triage.severity import rank
 from assistant.staff.redact import CONTACT_SLOTS, NAME_SLOTS, Redactor
+from assistant.triage.severity import rank
 
 PAGE_SIZE = 25
 WORD = re.compile(r"[^\W_]+")

@@ -56,6 +56,7 @@ SAFETY_NET_FILE = "safety_net.joblib"
 
 INTENT_FOR_SEVERITY = {"emergency": "red_flag_emergency", "urgent": "red_flag_urgent"}
 CRISIS_INTENT = "red_flag_crisis"
+SCREEN_INTENT = "red_flag_screen"  # unsure: the screening question (data/rules/triage.yml)
 RED_FLAGS_KEY = "red_flags"
 ENTITY_TYPE = "red_flag"
 SIGN_ENTITY = "emergency_sign"  # fills the slot of the same name (domain.yml)
@@ -64,9 +65,12 @@ NO_SIGN = "none"  # a crisis without a physical emergency: the crisis answer's o
 
 
 def intent_for(triage: Triage) -> str | None:
-    """The intent for what the patient reported: a crisis first, whatever else is in the message."""
+    """The intent for what the patient reported: a crisis first, whatever else is in the message; when
+    unsure, the screening question."""
     if triage.crisis:
         return CRISIS_INTENT
+    if triage.borderline:
+        return SCREEN_INTENT
     return INTENT_FOR_SEVERITY.get(triage.severity or "")
 
 

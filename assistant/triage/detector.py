@@ -42,7 +42,7 @@ from spacy.vocab import Vocab
 from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import SafetyNet, default_safety_net
-from assistant.triage.severity import SEVERITIES
+from assistant.triage.severity import BORDERLINE, SEVERITIES
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 MAX_CHARS = 5000  # longer input is cut: a chat message, not a document
@@ -125,6 +125,11 @@ class Triage:
         return next((s for s in SEVERITIES if s in levels), None)
 
     @property
+    def borderline(self) -> bool:
+        """Unsure: nothing reported for certain, but a possible sign the screening question settles."""
+        return self.severity is None and any(f.severity == BORDERLINE for f in self.reported)
+
+    @property
     def flags(self) -> list[str]:
         return sorted({f.flag for f in self.reported})
 
@@ -183,8 +188,8 @@ class Lexicon:
         self.phrases: dict[str, list[list[str]]] = {}
         for name, spec in (raw.get("flags") or {}).items():
             severity = spec.get("severity")
-            if severity not in SEVERITIES:
-                raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency or urgent")
+            if severity not in (*SEVERITIES, BORDERLINE):
+                raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency, urgent or borderline")
             rules = [_together_rule(name, rule, spec.get("together_window")) for rule in spec.get("together") or []]
             groups = tuple(tuple(frozenset(self._expand_group(group)) for group in rule) for rule, _ in rules)
             unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
@@ -399,6 +404,9 @@ class RedFlagDetector:
         # The companion must also be reported, not only mentioned ("no chest pain after the needles").
         reported = {f.flag for f in findings.values() if f.reportable}
         kept = [f for f in findings.values() if self._companions_reported(f.flag, reported)]
+        if kept and all(f.severity == BORDERLINE for f in kept) and any(f.reportable for f in kept):
+            # Unsure is not an answer yet: the net reads the whole message and may be sure.
+            kept += self._second_opinion(text, safety_net)
         return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag, f.end_char))), self.precedence)
 
     def _companions_reported(self, flag: str, reported: set[str]) -> bool:
