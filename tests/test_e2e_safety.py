@@ -102,11 +102,16 @@ def test_the_screening_question_answered_yes_is_an_emergency(
     )
     assert texts(asked) == [answers["utter_red_flag_screening"]]
     assert [b["payload"] for b in asked[-1].get("buttons", [])] == ["/affirm", "/deny"], asked
-    assert texts(say(safety_stack, sender, "/affirm")) == [answers["utter_red_flag_emergency"]]
+    assert texts(say(safety_stack, sender, "/affirm")) == [answers["utter_red_flag_emergency"]]  # the Yes button
     assert escalations(safety_stack, sender) == [
         ("borderline", '["unsure"]', "yes"),
         ("emergency", '["screening_question"]', None),
     ]
+    # Staff read the button's answer, not its payload.
+    path = Path(safety_stack.database_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as db:
+        words = db.execute("SELECT message FROM escalations WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    assert words[-1] == ("yes (button)",)
 
 
 def test_the_screening_question_answered_no_is_recorded(safety_stack: servers.Stack, answers: dict[str, str]) -> None:
@@ -170,3 +175,25 @@ def test_metadata_that_is_a_string_does_not_drop_the_message(
         answers["utter_red_flag_emergency"]
     ]
     assert [row[0] for row in escalations(safety_stack, sender)] == ["emergency"]
+
+
+@pytest.mark.parametrize("reply", ["I think so", "a little", "maybe"])
+def test_an_unsure_reply_to_the_screening_question_is_a_yes(
+    safety_stack: servers.Stack, answers: dict[str, str], reply: str
+) -> None:
+    sender = "screening-unsure-" + uuid.uuid4().hex
+    say(safety_stack, sender, "peeing feels a bit odd since Tuesday, is that the sciatica?")
+    assert texts(say(safety_stack, sender, reply)) == [answers["utter_red_flag_emergency"]]
+    assert [(row[0], row[2]) for row in escalations(safety_stack, sender)] == [
+        ("borderline", "yes"),
+        ("emergency", None),
+    ]
+
+
+def test_a_crisis_in_reply_to_the_screening_question_gets_the_crisis_answer(
+    safety_stack: servers.Stack, answers: dict[str, str]
+) -> None:
+    sender = "screening-crisis-" + uuid.uuid4().hex
+    say(safety_stack, sender, "peeing feels a bit odd since Tuesday, is that the sciatica?")
+    reply = texts(say(safety_stack, sender, "maybe. honestly I just want to end it all"))
+    assert reply[0] == answers["utter_red_flag_crisis"]

@@ -224,3 +224,26 @@ def test_on_postgresql_both_writers_make_one_row_and_two_processes_racing_too(
     assert [tuple(row) for row in rows] == [("m1", "emergency")]
     assert all(result == [(1, False)] for result in results)
     assert notified == [("actions", "red_flag", 1, SENDER)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "reply"),
+    [
+        ("yes", "affirm", 0.98, "yes"),
+        ("a little", "nlu_fallback", 0.3, "yes"),
+        ("sort of, on and off", "nlu_fallback", 0.3, "yes"),
+        ("I think so", "deny", 0.52, "yes"),  # what the classifier made of it
+        ("maybe", "stop", 0.55, "yes"),
+        ("not sure", "deny", 0.9, "yes"),
+        ("no", "deny", 0.98, "no"),
+        ("nope, nothing like that", "deny", 1.0, "no"),
+        ("hmm no", "deny", 0.6, None),  # not a clear no: asked again by the rules' fallback
+        ("how much is a session?", "cost_insurance", 0.9, None),
+    ],
+)
+def test_a_reply_to_the_screening_question_that_is_not_a_clear_no_is_a_yes(
+    text: str, intent: str, confidence: float, reply: str | None
+) -> None:
+    from assistant.triage.reports import screening_reply
+
+    assert screening_reply(text, intent, confidence) == reply

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from assistant.records.db import shared_engine
 from assistant.records.migrate import MigrationError
 from assistant.records.tables import escalations
-from assistant.triage.reports import Report
+from assistant.triage.reports import ANSWERS, Report
 from assistant.triage.severity import BORDERLINE
 
 logger = logging.getLogger(__name__)
@@ -91,12 +91,22 @@ def record_reports(
     try:
         with shared_engine(url).begin() as connection:
             return [
-                record(connection, sender_id, event.get("message_id"), report, event.get("text") or "", _at(event))
+                record(connection, sender_id, event.get("message_id"), report, _words(event), _at(event))
                 for event, report in found
             ]
     except (SQLAlchemyError, MigrationError):
         logger.exception("could not record %d red-flag report(s) of conversation %s", len(found), sender_id)
         return []
+
+
+def _words(event: dict[str, Any]) -> str:
+    """What the patient sent, as staff read it: a button's payload ("/affirm") as the button's answer."""
+    text = event.get("text") or ""
+    if text.startswith("/"):
+        answer = ANSWERS.get(text[1:].split("{", 1)[0].strip())
+        if answer is not None:
+            return f"{answer} (button)"
+    return text
 
 
 def _at(event: dict[str, Any]) -> datetime | None:

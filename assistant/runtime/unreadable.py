@@ -16,6 +16,11 @@ Here, before Rasa's step:
   (answered with the emergency advice and a request to rephrase, in any
   state) and is stored as sent; the error is logged with its type and where
   it happened, never with the patient's words.
+
+A reply to the screening question is read here too, where the conversation is
+at hand (NLU components see the message only): anything but a clear no
+("a little", "I think so", "not sure") is a yes (`screening_reply`,
+assistant/triage/reports.py), so the rules give the emergency answer.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from assistant.triage.severity import UNREADABLE_INTENT
+from assistant.triage.reports import SCREENING_RESPONSE, screening_reply
+from assistant.triage.severity import RED_FLAG_INTENTS, UNREADABLE_INTENT
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,31 @@ def where(error: BaseException) -> str:
     return " <- ".join(type(e).__name__ for e in chain) + place
 
 
+def last_response(tracker: DialogueStateTracker) -> str | None:
+    """The bot's latest response since the patient's last message (before this one is added)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return None
+        if isinstance(event, BotUttered):
+            return event.metadata.get("utter_action")
+    return None
+
+
+def read_screening_reply(parse_data: dict[str, Any], tracker: DialogueStateTracker) -> None:
+    """After the screening question, a reply that is not a clear no becomes affirm (a clear no, deny)."""
+    if last_response(tracker) != SCREENING_RESPONSE:
+        return
+    intent = parse_data.get("intent") or {}
+    if intent.get("name") in RED_FLAG_INTENTS:
+        return  # a red flag in the reply (a crisis, an emergency) gets its own answer
+    reply = screening_reply(parse_data.get("text") or "", intent.get("name"), float(intent.get("confidence") or 0.0))
+    if reply is None:
+        return  # another question or request: answered as usual
+    read = {"name": "affirm" if reply == "yes" else "deny", "confidence": 1.0}
+    ranking = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != read["name"]]
+    parse_data["intent"], parse_data["intent_ranking"] = read, [read, *ranking]
+
+
 def reading_every_message(original: HandleWithTracker) -> HandleWithTracker:
     """`MessageProcessor._handle_message_with_tracker`: the message made storable and parsed here, so
     a failure is answered and the message stored; then Rasa's own step with that parse."""
@@ -89,6 +121,8 @@ def reading_every_message(original: HandleWithTracker) -> HandleWithTracker:
             except Exception as error:
                 logger.error("could not read a message of conversation %s: %s", message.sender_id, where(error))
                 message.parse_data = unreadable(message)
+            else:
+                read_screening_reply(message.parse_data, tracker)
         await original(self, message, tracker)
 
     return handle

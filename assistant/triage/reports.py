@@ -9,6 +9,7 @@ as both sides have them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,27 @@ SCREENING_RESPONSE = "utter_red_flag_screening"
 BOOKING_SCREENING_SLOT = "booking_screening"
 SCREENING_FLAG = "screening_question"  # the flag id of a yes to either
 ANSWERS = {"affirm": "yes", "deny": "no"}
+
+
+# A reply to the screening question that is not a clear no counts as yes: "a little", "sort of",
+# "I think so", "not sure" (the classifier read "I think so" as deny, "maybe" as stop). Unsure about
+# a possible emergency sign gets the emergency advice.
+HEDGES = re.compile(
+    r"\b(a (little|bit|tad)|bit|sort of|sorta|kind of|kinda|maybe|perhaps|possibly|probably|not sure|unsure|"
+    r"(i )?think so|guess so|sometimes|slightly|somewhat|dunno|(do not|don't|dont) know|hard to (say|tell)|"
+    r"on and off|now and then|a few times|once or twice)\b",
+    re.IGNORECASE,
+)
+CLEAR_NO = 0.8  # the classifier's confidence for a plain "no"
+
+
+def screening_reply(text: str, intent: str | None, confidence: float) -> str | None:
+    """A reply to the screening question as "yes", "no", or None (not an answer: something else)."""
+    if intent == "affirm" or HEDGES.search(text or ""):
+        return "yes"
+    if intent == "deny" and confidence >= CLEAR_NO:
+        return "no"
+    return None
 
 
 @dataclass(frozen=True)
