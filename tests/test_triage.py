@@ -14,7 +14,7 @@ from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import Opinion, SafetyNet, screening_examples
 
-# Every labelled set is a working set now (blind3..6 were held back once: their headers say when and what
+# Every labelled set is a working set now (blind3..7 were held back once: their headers say when and what
 # they measured first). A new blind set measures unseen phrasings with tools/triage_report.py before it
 # joins this list. form_answers.yml is the booking form's answers: never flagged (below).
 TRIAGE_SETS = Path(__file__).parent / "triage"
@@ -26,6 +26,7 @@ LABELLED_SETS = (
     "blind4_messages.yml",
     "blind5_messages.yml",
     "blind6_messages.yml",
+    "blind7_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
