@@ -280,9 +280,15 @@ class RedFlagDetector:
         )
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
+        # Phrases with no negative word of their own: a negation among the words they leave open ("the
+        # pain does not wake me" for "pain ~ ~ wake") negates them.
+        self.open_phrases: set[str] = set()
+        negatives = {self.key(w) for w in self.lexicon.negation_cues} | {"not"}
         for name, phrases in self.lexicon.phrases.items():
             for index, words in enumerate(phrases):
                 self.matcher.add(f"{name}:{index}", self._patterns(words, self.lexicon.inability_forms))
+                if not any(self.key(w) in negatives for word in words for w in word.split("|")):
+                    self.open_phrases.add(f"{name}:{index}")
         self.cue_matcher = _Matchers(self.nlp.vocab)
         for label, patterns in (
             ("pseudo", self.lexicon.pseudo_negations),
@@ -361,7 +367,7 @@ class RedFlagDetector:
         message = self._message(text)
         hits = list(self._hits(message))
         # Words that mean nothing alone ("acupuncture" without "short of breath") are no mention at all.
-        matched = {flag for _, flag, _ in hits}
+        matched = {flag for _, flag, _, _ in hits}
         hits = [hit for hit in hits if self._companions_reported(hit[1], matched)]
         if not hits:  # most messages: the cues need not be looked for
             return Triage(self._second_opinion(text, safety_net), self.precedence)
@@ -369,7 +375,7 @@ class RedFlagDetector:
         clauses = self._clauses(message)
         other_is_patient: bool | None = None  # worked out when someone else's history is first found
         findings: dict[tuple[str, int, int], Finding] = {}
-        for span, flag, anchors in hits:
+        for span, flag, anchors, open_words in hits:
             spec = self.flags[flag]
             someone_else = self._about_someone_else(message, span, cues["family"])
             if spec.current_only:  # someone else's symptom now: a red flag for them, unless it is over
@@ -381,7 +387,7 @@ class RedFlagDetector:
                 if someone_else and other_is_patient is None:
                     other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(message)
                 history = someone_else and not other_is_patient
-            negated = self._negated(message, span, anchors, cues, clauses, spec.negation_window) or (
+            negated = self._negated(message, span, anchors, cues, clauses, spec.negation_window, open_words) or (
                 spec.kind == "back" and self._general_question(message, span)
             )
             finding = Finding(
@@ -432,11 +438,13 @@ class RedFlagDetector:
 
     # -- matching -----------------------------------------------------------------
 
-    def _hits(self, message: _Message) -> Iterable[tuple[Span, str, list[int]]]:
-        """(span, flag, anchor tokens): a negation before any anchor negates the hit."""
+    def _hits(self, message: _Message) -> Iterable[tuple[Span, str, list[int], bool]]:
+        """(span, flag, anchor tokens, open words): a negation before any anchor negates the hit, and one
+        inside it too when its words are open (a phrase with no negative word of its own)."""
         doc, keys = message.doc, message.keys
         for match_id, start, end in self.matcher(doc, keys):
-            yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
+            name = self.nlp.vocab.strings[match_id]
+            yield doc[start:end], name.split(":")[0], [start], name in self.open_phrases
         sentences = [(start, _Keys(keys[start:end])) for start, end in message.sentences]
         whole = [(0, _Keys(keys))]
         for flag, spec in self.flags.items():
@@ -445,7 +453,7 @@ class RedFlagDetector:
                     found = sentence_keys.co_occurrence(rule, window)
                     if found is not None:
                         first = [offset + i for i in found]
-                        yield doc[min(first) : max(first) + 1], flag, first
+                        yield doc[min(first) : max(first) + 1], flag, first, False
 
     def _cues(self, message: _Message) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = {
@@ -500,6 +508,7 @@ class RedFlagDetector:
         cues: dict[str, list[Span]],
         clauses: _Clauses,
         reach: int = 7,
+        open_words: bool = False,
     ) -> bool:
         start, end = clauses.of(span)
         # Talked about, not reported: a cue before the hit ("look out for numbness", "what does numbness
@@ -531,7 +540,10 @@ class RedFlagDetector:
                 self._is_negation(message, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
             ):
                 return True
-        return False
+        # A negation among a phrase's open words: "the pain does not wake me" ("pain ~ ~ wake").
+        return open_words and any(
+            self._is_negation(message, i, cues["pseudo"]) for i in range(span.start + 1, span.end - 1)
+        )
 
     def _general_question(self, message: _Message, span: Span) -> bool:
         """A question about sciatica's red flags in general: its sentence starts with a question word and
@@ -624,9 +636,12 @@ class RedFlagDetector:
     def _over_for_them(self, message: _Message, span: Span, resolved: list[Span]) -> bool:
         """Someone else's symptom that is over or was treated, in the hit's sentence."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
-        # "she's fine now", not "she was fine at lunch" (when it started).
+        # "she's fine now", not "she was fine at lunch" (when it started), nor "he says he's fine but he
+        # hasn't passed water" (the symptom told after the "but" is what is true now).
         if any(
-            message.sentence_start[cue.start] == start and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            message.sentence_start[cue.start] == start
+            and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            and _CONTRAST.isdisjoint(message.keys[cue.end : span.start])
             for cue in resolved
         ):
             return True
@@ -736,6 +751,7 @@ class _Matchers:
 
 
 _PAST_BE = frozenset({"was", "were"})
+_CONTRAST = frozenset({"but", "however", "though", "although", "yet"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(
