@@ -14,7 +14,7 @@ from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import Opinion, SafetyNet, screening_examples
 
-# Every labelled set is a working set now (blind3..6 were held back once: their headers say when and what
+# Every labelled set is a working set now (blind3..7 were held back once: their headers say when and what
 # they measured first). A new blind set measures unseen phrasings with tools/triage_report.py before it
 # joins this list. form_answers.yml is the booking form's answers: never flagged (below).
 TRIAGE_SETS = Path(__file__).parent / "triage"
@@ -26,6 +26,7 @@ LABELLED_SETS = (
     "blind4_messages.yml",
     "blind5_messages.yml",
     "blind6_messages.yml",
+    "blind7_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -243,6 +244,28 @@ def test_false_alarms_stay_rare_in_each_category(labelled_set: list[tuple[dict, 
         ("constant pain all night, can't lie down at all", "urgent", ["night_pain"]),
         ("I ticked fever on the form by mistake", None, []),
         ("can you get dizzy or feel faint during acupuncture?", None, []),
+        # Read in context (written for blind7's families): a negation among a phrase's open words, a
+        # condition's "not", a claim overturned by "but", hyperbole said laughing, a fall one was fine after.
+        ("my leg pain does not get worse at night", None, []),
+        ("if a patient has a fever with sciatica, should they come in?", None, []),
+        ("she keeps telling me she's fine, but she hasn't had a wee since last night", "emergency", ["bladder"]),
+        ("if the printer jams one more time I'll kill myself lol", None, []),
+        ("if this sciatica doesn't settle I'll kill myself haha", "emergency", ["crisis"]),
+        ("I fell off my bike in May but was fine afterwards; the leg pain started on Sunday", None, []),
+        ("I fell off my bike in May and wasn't fine afterwards, my back has hurt since", "emergency", ["trauma"]),
+        ("my dad's going to have a heart attack when he sees the bill", None, []),
+        ("I nearly fainted when I read the price list", None, []),
+        ("I nearly fainted in the shower this morning", "emergency", ["collapse"]),
+        ("Left and right leg? No, just the left one", None, []),
+        # Euphemisms, caregivers and the means, in new words.
+        ("my knee stopped working on the stairs and I went down", "emergency", ["foot_drop"]),
+        ("I no longer feel when I need to go", "emergency", ["bladder"]),
+        ("she was knocked over by a cyclist this afternoon and now her lower back hurts", "emergency", ["trauma"]),
+        ("found new cuts on her forearms this morning", "emergency", ["crisis"]),
+        ("I just want it all to be over", "emergency", ["crisis"]),
+        ("I just want the pain to stop", None, []),
+        ("my lips feel massive after the needles", "emergency", ["anaphylaxis"]),
+        ("I've gone down two jean sizes without trying", "urgent", ["weight_loss"]),
     ],
 )
 def test_behaviours_the_clinic_relies_on(text: str, severity: str | None, flags: list[str]) -> None:

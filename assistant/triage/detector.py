@@ -147,6 +147,7 @@ class _Flag:
     kind: str = "back"
     with_flags: frozenset[str] = frozenset()  # counts only beside one of these flags, reported
     negation_window: int = 7  # tokens before the hit a negation reaches
+    unless_phrases: tuple[tuple[str, ...], ...] = ()  # `unless` entries of several words, matched as phrases
 
 
 class Lexicon:
@@ -183,6 +184,9 @@ class Lexicon:
         # What a phrase's `not` also matches: "unable to pee", "haven't been able to pee", "barely felt it".
         self.inability_forms = [words(p) for p in raw.get("inability_forms", [])]
         self.pain_words = frozenset(str(w).lower() for w in raw.get("pain_words", []))
+        # Said laughing, about an everyday nuisance: "if my boss books one more meeting I'll shoot myself haha".
+        self.jest_cues = [words(p) for p in raw.get("jest_cues", [])]
+        self.health_words = frozenset(str(w).lower() for w in raw.get("health_words", []))
         self.now_words = frozenset(str(w).lower() for w in raw.get("now_words", []))
         self.flags: dict[str, _Flag] = {}
         self.phrases: dict[str, list[list[str]]] = {}
@@ -192,7 +196,10 @@ class Lexicon:
                 raise ValueError(f"red-flag lexicon: flag {name!r} needs severity emergency, urgent or borderline")
             rules = [_together_rule(name, rule, spec.get("together_window")) for rule in spec.get("together") or []]
             groups = tuple(tuple(frozenset(self._expand_group(group)) for group in rule) for rule, _ in rules)
-            unless = frozenset(str(w).lower() for w in spec.get("unless") or [])
+            # `unless` entries: single words, or phrases of several ("be fine after": that fall did no harm).
+            unless_entries = [str(w).lower() for w in spec.get("unless") or []]
+            unless = frozenset(w for w in unless_entries if len(w.split()) == 1)
+            unless_phrases = tuple(tuple(words(w)) for w in unless_entries if len(w.split()) > 1)
             kind = spec.get("kind", "back")
             if kind not in KINDS:
                 raise ValueError(f"red-flag lexicon: flag {name!r} has kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -208,6 +215,7 @@ class Lexicon:
                 kind,
                 frozenset(spec.get("with_flags") or []),
                 int(spec.get("negation_window", 7)),
+                unless_phrases,
             )
             self.phrases[name] = [words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
@@ -280,9 +288,15 @@ class RedFlagDetector:
         )
         # One matcher for all phrases, on NORM (set to our key): C-speed matching.
         self.matcher = _Matchers(self.nlp.vocab)
+        # Phrases with no negative word of their own: a negation among the words they leave open ("the
+        # pain does not wake me" for "pain ~ ~ wake") negates them.
+        self.open_phrases: set[str] = set()
+        negatives = {self.key(w) for w in self.lexicon.negation_cues} | {"not"}
         for name, phrases in self.lexicon.phrases.items():
             for index, words in enumerate(phrases):
                 self.matcher.add(f"{name}:{index}", self._patterns(words, self.lexicon.inability_forms))
+                if not any(self.key(w) in negatives for word in words for w in word.split("|")):
+                    self.open_phrases.add(f"{name}:{index}")
         self.cue_matcher = _Matchers(self.nlp.vocab)
         for label, patterns in (
             ("pseudo", self.lexicon.pseudo_negations),
@@ -295,9 +309,14 @@ class RedFlagDetector:
             ("resolved", self.lexicon.resolved_cues),
             ("denial", self.lexicon.denials),
             ("feared", self.lexicon.feared_cues),
+            ("jest", self.lexicon.jest_cues),
         ):
             for index, words in enumerate(patterns):
                 self.cue_matcher.add(f"{label}:{index}", self._patterns(words))
+        for name, flag in self.lexicon.flags.items():
+            for index, words in enumerate(flag.unless_phrases):
+                self.cue_matcher.add(f"unless-{name}:{index}", self._patterns(words))
+        self.health_words = frozenset(self.key(w) for w in self.lexicon.health_words) | self.pain_words
 
     def key(self, text: str) -> str:
         """Normalised key of one token: lower case, spelling fixed, lemma, negation as `not`."""
@@ -361,7 +380,7 @@ class RedFlagDetector:
         message = self._message(text)
         hits = list(self._hits(message))
         # Words that mean nothing alone ("acupuncture" without "short of breath") are no mention at all.
-        matched = {flag for _, flag, _ in hits}
+        matched = {flag for _, flag, _, _ in hits}
         hits = [hit for hit in hits if self._companions_reported(hit[1], matched)]
         if not hits:  # most messages: the cues need not be looked for
             return Triage(self._second_opinion(text, safety_net), self.precedence)
@@ -369,7 +388,7 @@ class RedFlagDetector:
         clauses = self._clauses(message)
         other_is_patient: bool | None = None  # worked out when someone else's history is first found
         findings: dict[tuple[str, int, int], Finding] = {}
-        for span, flag, anchors in hits:
+        for span, flag, anchors, open_words in hits:
             spec = self.flags[flag]
             someone_else = self._about_someone_else(message, span, cues["family"])
             if spec.current_only:  # someone else's symptom now: a red flag for them, unless it is over
@@ -381,8 +400,10 @@ class RedFlagDetector:
                 if someone_else and other_is_patient is None:
                     other_is_patient = bool(cues["proxy"]) or self._someone_else_in_pain_now(message)
                 history = someone_else and not other_is_patient
-            negated = self._negated(message, span, anchors, cues, clauses, spec.negation_window) or (
-                spec.kind == "back" and self._general_question(message, span)
+            negated = (
+                self._negated(message, span, anchors, cues, clauses, spec.negation_window, open_words)
+                or (spec.kind == "back" and self._general_question(message, span))
+                or (spec.kind == "crisis" and self._jest(message, span, cues["jest"]))
             )
             finding = Finding(
                 flag=flag,
@@ -396,7 +417,7 @@ class RedFlagDetector:
                 other_person=history,
                 caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
-                explained=self._explained(message, span, spec.unless),
+                explained=self._explained(message, span, spec.unless, cues.get(f"unless-{flag}", [])),
             )
             key = (flag, finding.start_char, finding.end_char)
             if key not in findings or finding.reportable:
@@ -432,11 +453,13 @@ class RedFlagDetector:
 
     # -- matching -----------------------------------------------------------------
 
-    def _hits(self, message: _Message) -> Iterable[tuple[Span, str, list[int]]]:
-        """(span, flag, anchor tokens): a negation before any anchor negates the hit."""
+    def _hits(self, message: _Message) -> Iterable[tuple[Span, str, list[int], bool]]:
+        """(span, flag, anchor tokens, open words): a negation before any anchor negates the hit, and one
+        inside it too when its words are open (a phrase with no negative word of its own)."""
         doc, keys = message.doc, message.keys
         for match_id, start, end in self.matcher(doc, keys):
-            yield doc[start:end], self.nlp.vocab.strings[match_id].split(":")[0], [start]
+            name = self.nlp.vocab.strings[match_id]
+            yield doc[start:end], name.split(":")[0], [start], name in self.open_phrases
         sentences = [(start, _Keys(keys[start:end])) for start, end in message.sentences]
         whole = [(0, _Keys(keys))]
         for flag, spec in self.flags.items():
@@ -445,7 +468,7 @@ class RedFlagDetector:
                     found = sentence_keys.co_occurrence(rule, window)
                     if found is not None:
                         first = [offset + i for i in found]
-                        yield doc[min(first) : max(first) + 1], flag, first
+                        yield doc[min(first) : max(first) + 1], flag, first, False
 
     def _cues(self, message: _Message) -> dict[str, list[Span]]:
         found: dict[str, list[Span]] = {
@@ -461,10 +484,11 @@ class RedFlagDetector:
                 "resolved",
                 "denial",
                 "feared",
+                "jest",
             )
         }
         for match_id, start, end in self.cue_matcher(message.doc, message.keys):
-            found[self.nlp.vocab.strings[match_id].split(":")[0]].append(message.doc[start:end])
+            found.setdefault(self.nlp.vocab.strings[match_id].split(":")[0], []).append(message.doc[start:end])
         return found
 
     # -- reading a hit in its clause -------------------------------------------------
@@ -473,7 +497,9 @@ class RedFlagDetector:
         """Where each token's clause starts and ends, worked out once per message.
 
         A clause ends at a clause-break word or mark, or a line break (not included). One also starts
-        after ", I ..." / "and I ...", though a bare comma in a list does not end one."""
+        after ", I ..." / "and I ...", though a bare comma in a list does not end one, and at the main
+        clause after a condition, without a comma ("if it doesn't settle I'll ...": the condition's
+        "not" is not the main clause's)."""
         keys, texts, breaks = message.keys, message.texts, self.lexicon.clause_breaks
         n = len(keys)
         starts = [0] * n
@@ -482,9 +508,13 @@ class RedFlagDetector:
         breaking = [keys[i] in breaks or texts[i] in breaks or "\n" in texts[i] for i in range(n)]
         for sentence_start, sentence_end in message.sentences:
             current = sentence_start
+            condition = False
             for i in range(sentence_start, sentence_end):
-                starts[i] = current
                 following = keys[i + 1] if i + 1 < sentence_end else ""
+                if condition and i > current and keys[i] in _SUBJECTS and following in _WILL:
+                    current, condition = i, False
+                starts[i] = current
+                condition = condition or keys[i] in _CONDITIONS
                 if breaking[i] or (texts[i] in {",", "and"} and following in self.lexicon.self_words):
                     current = i + 1
             ends[sentence_end] = sentence_end
@@ -500,6 +530,7 @@ class RedFlagDetector:
         cues: dict[str, list[Span]],
         clauses: _Clauses,
         reach: int = 7,
+        open_words: bool = False,
     ) -> bool:
         start, end = clauses.of(span)
         # Talked about, not reported: a cue before the hit ("look out for numbness", "what does numbness
@@ -531,7 +562,10 @@ class RedFlagDetector:
                 self._is_negation(message, i, cues["pseudo"]) for i in range(window_start, anchor) if i not in anchors
             ):
                 return True
-        return False
+        # A negation among a phrase's open words: "the pain does not wake me" ("pain ~ ~ wake").
+        return open_words and any(
+            self._is_negation(message, i, cues["pseudo"]) for i in range(span.start + 1, span.end - 1)
+        )
 
     def _general_question(self, message: _Message, span: Span) -> bool:
         """A question about sciatica's red flags in general: its sentence starts with a question word and
@@ -566,12 +600,27 @@ class RedFlagDetector:
         # "free" negates only as "free of ...".
         return not (key == "free" and (i + 1 >= len(lower) or message.texts[i + 1] != "of"))
 
-    def _explained(self, message: _Message, span: Span, unless: frozenset[str]) -> bool:
-        """An `unless` word in the sentence, itself not negated ("not dieting")."""
+    def _jest(self, message: _Message, span: Span, jests: list[Span]) -> bool:
+        """Hyperbole said laughing about an everyday nuisance: in the hit's sentence, an "if" before it, a
+        laugh after it, and no word of pain, the body or treatment ("if my boss books one more meeting I'll
+        shoot myself haha"). "lol if the acupuncture doesn't work I'll jump off the overpass" is despair
+        about the patient's health, whatever the laugh: a crisis."""
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if "if" not in message.keys[start : span.start]:
+            return False
+        if not any(span.end <= cue.start and cue.end <= end for cue in jests):
+            return False
+        return self.health_words.isdisjoint(message.keys[start : span.start] + message.keys[span.end : end])
+
+    def _explained(self, message: _Message, span: Span, unless: frozenset[str], phrases: Sequence[Span] = ()) -> bool:
+        """An `unless` word in the sentence, itself not negated ("not dieting"), or an `unless` phrase ("I was
+        totally fine after")."""
+        sentence_start, sentence_end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if any(message.sentence_start[cue.start] == sentence_start for cue in phrases):
+            return True
         if not unless:
             return False
         keys = message.keys
-        sentence_start, sentence_end = message.sentence_start[span.start], message.sentence_end[span.start]
         for i in range(sentence_start, sentence_end):
             if keys[i] in unless and not any(
                 keys[j] in self.lexicon.negation_cues for j in range(max(sentence_start, i - 2), i)
@@ -624,9 +673,12 @@ class RedFlagDetector:
     def _over_for_them(self, message: _Message, span: Span, resolved: list[Span]) -> bool:
         """Someone else's symptom that is over or was treated, in the hit's sentence."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
-        # "she's fine now", not "she was fine at lunch" (when it started).
+        # "she's fine now", not "she was fine at lunch" (when it started), nor "he says he's fine but he
+        # hasn't passed water" (the symptom told after the "but" is what is true now).
         if any(
-            message.sentence_start[cue.start] == start and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            message.sentence_start[cue.start] == start
+            and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            and _CONTRAST.isdisjoint(message.keys[cue.end : span.start])
             for cue in resolved
         ):
             return True
@@ -736,6 +788,11 @@ class _Matchers:
 
 
 _PAST_BE = frozenset({"was", "were"})
+_CONTRAST = frozenset({"but", "however", "though", "although", "yet"})
+# A condition's main clause: "if it doesn't settle I'll ...", "unless they stop it she'd ...".
+_CONDITIONS = frozenset({"if", "unless"})
+_SUBJECTS = frozenset({"i", "he", "she", "they", "we"})
+_WILL = frozenset({"will", "would", "shall"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(
