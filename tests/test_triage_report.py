@@ -76,4 +76,5 @@ def test_a_missing_set_is_a_clear_error(capsys: pytest.CaptureFixture) -> None:
 def test_every_blind_set_has_its_first_pass_recorded() -> None:
     recorded = triage_report.first_pass()
     blind = [p.name for p in triage_report.labelled_sets() if p.name.startswith("blind")]
-    assert sorted(recorded) == sorted(blind)
+    assert set(blind) <= set(recorded)
+    assert all((triage_report.SETS / name).is_file() for name in recorded)  # the held-back set is in next/
