@@ -186,7 +186,7 @@ class Lexicon:
         self.pain_words = frozenset(str(w).lower() for w in raw.get("pain_words", []))
         # Said laughing, about an everyday nuisance: "if my boss books one more meeting I'll shoot myself haha".
         self.jest_cues = [words(p) for p in raw.get("jest_cues", [])]
-        self.health_words = frozenset(str(w).lower() for w in raw.get("health_words", []))
+        self.serious_words = frozenset(self._expand_group(str(w).lower() for w in raw.get("serious_words", [])))
         self.now_words = frozenset(str(w).lower() for w in raw.get("now_words", []))
         self.flags: dict[str, _Flag] = {}
         self.phrases: dict[str, list[list[str]]] = {}
@@ -316,7 +316,7 @@ class RedFlagDetector:
         for name, flag in self.lexicon.flags.items():
             for index, words in enumerate(flag.unless_phrases):
                 self.cue_matcher.add(f"unless-{name}:{index}", self._patterns(words))
-        self.health_words = frozenset(self.key(w) for w in self.lexicon.health_words) | self.pain_words
+        self.serious_words = frozenset(self.key(w) for w in self.lexicon.serious_words) | self.pain_words
 
     def key(self, text: str) -> str:
         """Normalised key of one token: lower case, spelling fixed, lemma, negation as `not`."""
@@ -602,15 +602,15 @@ class RedFlagDetector:
 
     def _jest(self, message: _Message, span: Span, jests: list[Span]) -> bool:
         """Hyperbole said laughing about an everyday nuisance: in the hit's sentence, an "if" before it, a
-        laugh after it, and no word of pain, the body or treatment ("if my boss books one more meeting I'll
-        shoot myself haha"). "lol if the acupuncture doesn't work I'll jump off the overpass" is despair
-        about the patient's health, whatever the laugh: a crisis."""
+        laugh after it, and no word of pain, the body, treatment, life, family or money (`serious_words`:
+        "if my boss books one more meeting I'll shoot myself haha"). "lol if the acupuncture doesn't work
+        I'll jump off the overpass" is despair about the patient's health, whatever the laugh: a crisis."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
         if "if" not in message.keys[start : span.start]:
             return False
         if not any(span.end <= cue.start and cue.end <= end for cue in jests):
             return False
-        return self.health_words.isdisjoint(message.keys[start : span.start] + message.keys[span.end : end])
+        return self.serious_words.isdisjoint(message.keys[start : span.start] + message.keys[span.end : end])
 
     def _explained(self, message: _Message, span: Span, unless: frozenset[str], phrases: Sequence[Span] = ()) -> bool:
         """An `unless` word in the sentence, itself not negated ("not dieting"), or an `unless` phrase ("I was
