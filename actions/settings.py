@@ -17,8 +17,7 @@ class Settings:
     # Topics below this confidence are noise, not "did you mean" material.
     suggestion_floor: float
     max_suggestions: int
-    # The clinic's Slack/Teams/email bridge for staff notifications; None when not configured.
-    staff_webhook: Webhook | None
+    # (The staff webhook is read in assistant/notify/staff.py: both servers notify staff.)
     # The clinic's booking system, which receives booking requests; None: stored for staff only.
     booking_webhook: Webhook | None
     # clinic.yml (or CLINIC_PROFILE): country, time zone, opening hours, contact.
@@ -32,7 +31,6 @@ def settings() -> Settings:
         database_url=env.database_url,
         suggestion_floor=env.suggestion_floor,
         max_suggestions=3,
-        staff_webhook=configured(env, "staff_webhook"),
         booking_webhook=configured(env, "booking_webhook"),
         profile=load_profile(),
     )

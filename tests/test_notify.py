@@ -113,16 +113,16 @@ async def test_an_unreachable_receiver_fails_without_leaking_the_url_path(stub: 
 
 def test_configuration_errors_are_clear_and_keep_the_secret_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STAFF_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/very-secret")
-    settings.settings.cache_clear()
+    notify.settings.cache_clear()
     with pytest.raises(ValueError, match="STAFF_WEBHOOK") as error:
-        settings.settings()
+        notify.settings()
     assert "very-secret" not in str(error.value)
     monkeypatch.setenv("STAFF_WEBHOOK_URL", "https://hooks.example.org/x")
     monkeypatch.setenv("STAFF_WEBHOOK_TIMEOUT", "soon")
-    settings.settings.cache_clear()
+    notify.settings.cache_clear()
     with pytest.raises(ValueError, match="STAFF_WEBHOOK_TIMEOUT must be a number"):
-        settings.settings()
-    settings.settings.cache_clear()
+        notify.settings()
+    notify.settings.cache_clear()
     assert Webhook("https://user:pw@hooks.example.org/x/y").target == "https://hooks.example.org"
 
 
@@ -149,8 +149,8 @@ def rows(database: Path) -> list[tuple]:
 
 @pytest.fixture
 def configured(stub: Stub, database: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The action server's settings with the stub as the staff webhook (short backoff for the test)."""
-    configured_settings = replace(settings.settings(), staff_webhook=hook(stub))
+    """The notification settings with the stub as the staff webhook (short backoff for the test)."""
+    configured_settings = replace(notify.settings(), staff_webhook=hook(stub))
     monkeypatch.setattr(notify, "settings", lambda: configured_settings)
     return database
 
