@@ -709,3 +709,16 @@ async def test_a_timed_out_hand_off_can_be_taken_off_the_list(console: Console) 
     with console.engine.connect() as connection:
         assert connection.execute(select(handoff_requests.c.status)).scalar() == "resumed"
     assert (await client.post("/handoff/99/close")).status == 404
+
+
+def test_a_borderline_report_shows_the_safety_questions_answer() -> None:
+    from types import SimpleNamespace
+
+    from assistant.staff.web import reported
+
+    def row(severity: str, answer: str | None) -> SimpleNamespace:
+        return SimpleNamespace(severity=severity, flags='["unsure"]', screening_answer=answer)
+
+    assert reported(row("borderline", "no")).endswith(" · safety question: answered no")
+    assert reported(row("borderline", None)).endswith(" · safety question: not answered")
+    assert reported(row("emergency", None)) == "unsure: possible cauda equina sign, the safety question was asked"

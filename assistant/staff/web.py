@@ -21,6 +21,7 @@ from assistant.records.db import in_thread
 from assistant.staff.accounts import Session, same_token
 from assistant.staff.queries import local_time
 from assistant.triage.labels import label
+from assistant.triage.severity import BORDERLINE
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "staff_session"
@@ -39,6 +40,7 @@ def templates() -> Environment:
     environment.filters["when"] = when
     environment.filters["url"] = lambda value: quote(str(value), safe="")
     environment.filters["flag_labels"] = flag_labels
+    environment.filters["reported"] = reported
     return environment
 
 
@@ -49,6 +51,17 @@ def flag_labels(flags: Any) -> str:
     except (TypeError, ValueError):
         return str(flags)
     return "; ".join(label(str(name)) for name in names)
+
+
+SCREENING_ANSWERS = {"yes": "answered yes", "no": "answered no"}
+
+
+def reported(escalation: Any) -> str:
+    """What an escalation reported, as staff read it; for a borderline one, the safety question's answer."""
+    text = flag_labels(escalation.flags)
+    if escalation.severity == BORDERLINE:
+        text += " · safety question: " + SCREENING_ANSWERS.get(escalation.screening_answer, "not answered")
+    return text
 
 
 def zone(request: Request) -> tzinfo:
