@@ -14,10 +14,10 @@ Staff resume the bot earlier by appending a `resume` event (Rasa's HTTP API).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -46,17 +46,22 @@ def paused_since(tracker: DialogueStateTracker) -> float | None:
     return None
 
 
-def replies_to(tracker: DialogueStateTracker) -> str | None:
-    """The response the latest patient message answers: the bot's last one before it, if any."""
-    seen_message = False
-    for event in reversed(tracker.events):
+def last_response(events: Sequence[Event], passing: int = 0) -> str | None:
+    """The bot's latest response after the latest patient message, once `passing` patient messages
+    (the latest first) are passed; None when there is none."""
+    for event in reversed(events):
         if isinstance(event, UserUttered):
-            if seen_message:
+            if not passing:
                 return None
-            seen_message = True
-        elif seen_message and isinstance(event, BotUttered):
+            passing -= 1
+        elif not passing and isinstance(event, BotUttered):
             return event.metadata.get("utter_action")
     return None
+
+
+def replies_to(tracker: DialogueStateTracker) -> str | None:
+    """The response the latest patient message answers: the bot's last one before it, if any."""
+    return last_response(tracker.events, passing=1)
 
 
 def paused_this_turn(tracker: DialogueStateTracker) -> bool:

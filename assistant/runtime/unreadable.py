@@ -32,9 +32,9 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from assistant.runtime.handoff import last_response
 from assistant.triage.reports import SCREENING_RESPONSE, screening_reply
 from assistant.triage.severity import RED_FLAG_INTENTS, UNREADABLE_INTENT
 
@@ -76,19 +76,9 @@ def where(error: BaseException) -> str:
     return " <- ".join(type(e).__name__ for e in chain) + place
 
 
-def last_response(tracker: DialogueStateTracker) -> str | None:
-    """The bot's latest response since the patient's last message (before this one is added)."""
-    for event in reversed(tracker.events):
-        if isinstance(event, UserUttered):
-            return None
-        if isinstance(event, BotUttered):
-            return event.metadata.get("utter_action")
-    return None
-
-
 def read_screening_reply(parse_data: dict[str, Any], tracker: DialogueStateTracker) -> None:
     """After the screening question, a reply that is not a clear no becomes affirm (a clear no, deny)."""
-    if last_response(tracker) != SCREENING_RESPONSE:
+    if last_response(tracker.events) != SCREENING_RESPONSE:  # the message is not in the tracker yet
         return
     intent = parse_data.get("intent") or {}
     if intent.get("name") in RED_FLAG_INTENTS:
