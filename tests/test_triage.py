@@ -12,9 +12,10 @@ import yaml
 from assistant.triage.detector import MAX_CHARS, Lexicon, Triage, default_detector, detect
 from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
-from assistant.triage.safety_net import Opinion, SafetyNet, screening_examples
+from assistant.triage.safety_net import SURE as SAFETY_NET_SURE
+from assistant.triage.safety_net import Opinion, SafetyNet, labelled_sets, screening_examples, training_set
 
-# Every labelled set is a working set now (blind3..7 were held back once: their headers say when and what
+# Every labelled set is a working set now, and training data of the safety net (blind3..8 were held back once: their headers say when and what
 # they measured first). A new blind set measures unseen phrasings with tools/triage_report.py before it
 # joins this list. form_answers.yml is the booking form's answers: never flagged (below).
 TRIAGE_SETS = Path(__file__).parent / "triage"
@@ -27,6 +28,7 @@ LABELLED_SETS = (
     "blind5_messages.yml",
     "blind6_messages.yml",
     "blind7_messages.yml",
+    "blind8_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -93,7 +95,6 @@ def test_the_screening_question_is_rarely_asked_of_ordinary_messages(
     ("text", "unsure"),
     [
         ("had a couple of near misses getting to the loo in time this week, not sure if that's anything", True),
-        ("it's been nearly two days and I haven't really needed to pee", True),
         ("is it normal that it feels a bit different when I pee? not painful", True),
         ("her pads have been wet most mornings this week, unusual for her", True),
         ("peeing feels a bit odd since Tuesday", True),
@@ -113,12 +114,22 @@ def test_unsure_wordings_get_the_screening_question(text: str, unsure: bool) -> 
 def test_unsure_is_no_answer_when_the_net_is_sure() -> None:
     """With only an unsure mention found, the safety net still reads the message (it may be sure)."""
 
-    class Sure:
-        def opinion(self, text: str) -> Opinion:
-            return Opinion("emergency", 0.9)
+    class Net:
+        def __init__(self, probability: float) -> None:
+            self.probability = probability
+            self.thresholds: list[float | None] = []
 
-    triage = default_detector().detect("my pad was wet this morning", Sure())  # type-compatible stand-in
+        def opinion(self, text: str, threshold: float | None = None) -> Opinion:
+            self.thresholds.append(threshold)
+            return Opinion("emergency" if self.probability >= (threshold or 0.5) else None, self.probability)
+
+    sure, unsure = Net(0.9), Net(0.7)
+    triage = default_detector().detect("my pad was wet this morning", sure)  # type-compatible stand-in
     assert triage.severity == "emergency" and not triage.borderline
+    # Where the lexicon was unsure, a net only fairly sure (0.7) does not skip the question.
+    triage = default_detector().detect("my pad was wet this morning", unsure)
+    assert (triage.borderline, triage.severity) == (True, None)
+    assert sure.thresholds == unsure.thresholds == [SAFETY_NET_SURE]
 
 
 def test_crisis_and_general_emergencies_get_their_own_answer(labelled_set: list[tuple[dict, Triage]]) -> None:
@@ -405,3 +416,14 @@ def test_the_safety_net_training_file_is_separate_from_the_test_sets() -> None:
     training = set(screening_examples()[0])
     tested = {m["text"] for m in labelled()} | {m["text"] for m in load_set("form_answers.yml")}
     assert training.isdisjoint(tested)
+
+
+def test_the_safety_net_learns_from_the_working_sets_and_never_from_held_back_ones() -> None:
+    """Once tuned on, a set is training data; a set kept back for measuring (next/) never is."""
+    assert [p.name for p in labelled_sets()] == sorted(LABELLED_SETS)
+    texts, labels = training_set([])
+    assert {m["text"] for m in labelled()} <= set(texts)
+    held_back = {m["text"] for path in (TRIAGE_SETS / "next").glob("*.yml") for m in load_set(f"next/{path.name}")}
+    assert held_back.isdisjoint(texts)
+    crisis = next(m for m in load_set("blind7_messages.yml") if m["category"] == "crisis")
+    assert labels[texts.index(crisis["text"])] == "crisis"

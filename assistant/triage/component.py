@@ -49,7 +49,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from assistant.nlu import artefacts
 from assistant.triage.detector import RedFlagDetector, Triage, default_detector
-from assistant.triage.safety_net import TRAINING_PATH, SafetyNet, training_set
+from assistant.triage.safety_net import LABELLED_DIR, TRAINING_PATH, SafetyNet, labelled_sets, training_set
 
 logger = logging.getLogger(__name__)
 SAFETY_NET_FILE = "safety_net.joblib"
@@ -78,8 +78,9 @@ def intent_for(triage: Triage) -> str | None:
 class RedFlagDetectorComponent(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # The safety net's own examples; a path relative to the project, or absolute.
-        return {"safety_net_examples": str(TRAINING_PATH)}
+        # The safety net's own examples, and the folder of labelled sets it also learns from (its
+        # *_messages.yml files); paths relative to the project, or absolute.
+        return {"safety_net_examples": str(TRAINING_PATH), "labelled_sets": str(LABELLED_DIR)}
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -87,8 +88,11 @@ class RedFlagDetectorComponent(GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """The examples file is not part of Rasa's training data: retrain when it changes."""
-        return hashlib.sha256(cls._examples_path(config).read_bytes()).hexdigest()
+        """The examples and labelled sets are not part of Rasa's training data: retrain when they change."""
+        digest = hashlib.sha256(cls._examples_path(config).read_bytes())
+        for path in labelled_sets(cls._labelled_dir(config)):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
 
     def __init__(
         self,
@@ -109,6 +113,10 @@ class RedFlagDetectorComponent(GraphComponent):
         return Path({**cls.get_default_config(), **config}["safety_net_examples"])
 
     @classmethod
+    def _labelled_dir(cls, config: dict[str, Any]) -> Path:
+        return Path({**cls.get_default_config(), **config}["labelled_sets"])
+
+    @classmethod
     def create(
         cls,
         config: dict[str, Any],
@@ -120,7 +128,8 @@ class RedFlagDetectorComponent(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         ordinary = [e.get(TEXT) for e in training_data.intent_examples if e.get(TEXT)]
-        self.safety_net = SafetyNet.train(*training_set(ordinary, self._examples_path(self.config)))
+        examples = training_set(ordinary, self._examples_path(self.config), self._labelled_dir(self.config))
+        self.safety_net = SafetyNet.train(*examples)
         artefacts.save(self._model_storage, self._resource, SAFETY_NET_FILE, self.safety_net)
         return self._resource
 

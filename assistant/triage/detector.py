@@ -41,6 +41,7 @@ from spacy.vocab import Vocab
 
 from assistant.triage.safety_net import CRISIS_FLAG as SAFETY_NET_CRISIS_FLAG
 from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
+from assistant.triage.safety_net import SURE as SAFETY_NET_SURE
 from assistant.triage.safety_net import SafetyNet, default_safety_net
 from assistant.triage.severity import BORDERLINE, SEVERITIES
 
@@ -427,7 +428,7 @@ class RedFlagDetector:
         kept = [f for f in findings.values() if self._companions_reported(f.flag, reported)]
         if kept and all(f.severity == BORDERLINE for f in kept) and any(f.reportable for f in kept):
             # Unsure is not an answer yet: the net reads the whole message and may be sure.
-            kept += self._second_opinion(text, safety_net)
+            kept += self._second_opinion(text, safety_net, sure=True)
         return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag, f.end_char))), self.precedence)
 
     def _companions_reported(self, flag: str, reported: set[str]) -> bool:
@@ -435,10 +436,11 @@ class RedFlagDetector:
         return not companions or bool(companions & reported)
 
     @staticmethod
-    def _second_opinion(text: str, safety_net: SafetyNet | None) -> tuple[Finding, ...]:
+    def _second_opinion(text: str, safety_net: SafetyNet | None, sure: bool = False) -> tuple[Finding, ...]:
+        """The net's finding, if any; `sure`: where the lexicon was unsure, only a sure net overrules it."""
         if safety_net is None:
             return ()
-        opinion = safety_net.opinion(text[:MAX_CHARS])
+        opinion = safety_net.opinion(text[:MAX_CHARS], threshold=SAFETY_NET_SURE if sure else None)
         if opinion.severity is None:
             return ()
         end = min(len(text), MAX_CHARS)

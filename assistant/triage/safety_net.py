@@ -4,8 +4,12 @@ The lexicon reads negation, other people and the past, but only knows the
 wordings it lists; patients find new ones. This small classifier (TF-IDF
 word and character n-grams + logistic regression over emergency / urgent /
 crisis / none) is trained on `screening_training.yml` (written from the clinical
-reference, separately from the lexicon and the labelled test sets) and on the
-assistant's ordinary questions as `none`. It is consulted only when the
+reference), on the labelled sets already tuned on (tests/triage/*messages.yml:
+once a blind set has been measured and tuned on, it is training data; sets held
+back for measuring, in tests/triage/next/, never are) and on the assistant's
+ordinary questions as `none`. On blind8, before anything was tuned on it, the
+labelled sets lifted the detector from 131 to 142 of 145 emergencies with one
+false alarm fewer (docs/triage.md, "What the net learns from"). It is consulted only when the
 lexicon found no mention at all: where it found one and judged it negated or
 about someone else, that judgement stands. When in doubt it reports, and an
 emergency/urgent tie goes to emergency. A crisis it recognises (thoughts of
@@ -29,13 +33,21 @@ from assistant.nlu.linear_text import compile_pipeline
 from assistant.triage.severity import SEVERITIES
 
 TRAINING_PATH = Path(__file__).with_name("screening_training.yml")
-NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
+ROOT = Path(__file__).resolve().parents[2]
+NLU_DATA = ROOT / "data" / "nlu"
+# The labelled sets tuned on (not next/, which holds the sets kept back for measuring).
+LABELLED_DIR = ROOT / "tests" / "triage"
+LABELLED_GLOB = "*messages.yml"
 FLAG = "possible_red_flag"  # the flag id a safety-net finding carries
 CRISIS_FLAG = "possible_crisis"  # ... when the net reads a crisis
 CRISIS = "crisis"  # the net's label for thoughts of suicide or self-harm (an emergency, answered as a crisis)
 LABELS = (*SEVERITIES, CRISIS, "none")
 # Chosen by cross-validation on the training data only (docs/triage.md); never on the labelled test sets.
 THRESHOLD = 0.5
+# Where the lexicon itself was unsure (the screening question), the net must be this sure to answer
+# with the emergency advice instead of asking: learned from "can't feel when I pee", it reads most
+# bladder words as emergencies, and "I nearly didn't make it to the toilet" deserves the question first.
+SURE = 0.8
 # Fewer words are too little context for a bag of words: "new" (an answer to "first visit?") read
 # as urgent. The lexicon still screens them ("cant pee").
 MIN_WORDS = 3
@@ -73,14 +85,15 @@ class SafetyNet:
         model.fit(texts, labels)
         return cls(model, threshold)
 
-    def opinion(self, text: str) -> Opinion:
+    def opinion(self, text: str, threshold: float | None = None) -> Opinion:
+        """Its reading of the text; `threshold` raises the bar where the lexicon was already unsure."""
         if too_short(text):
             return Opinion(None, 0.0)
         probabilities = self._predictor.predict_proba([text])[0]
         emergency, urgent, crisis = (
             probabilities[self._column[label]] if label in self._column else 0.0 for label in (*SEVERITIES, CRISIS)
         )
-        return judge(emergency, urgent, crisis, self.threshold)
+        return judge(emergency, urgent, crisis, threshold or self.threshold)
 
 
 def too_short(text: str) -> bool:
@@ -116,10 +129,37 @@ def screening_examples(path: Path = TRAINING_PATH) -> tuple[list[str], list[str]
     return [m["text"] for m in messages], [m["severity"] for m in messages]
 
 
-def training_set(ordinary: Iterable[str], path: Path = TRAINING_PATH) -> tuple[list[str], list[str]]:
-    """The screening examples plus the assistant's ordinary questions as `none`."""
+def net_label(message: dict) -> str:
+    """A labelled message's class for the net: a crisis is its own class (it gets the crisis answer)."""
+    if message["severity"] == "emergency" and message.get("category") == CRISIS:
+        return CRISIS
+    return message["severity"] if message["severity"] in SEVERITIES else "none"
+
+
+def labelled_sets(folder: Path = LABELLED_DIR) -> list[Path]:
+    return sorted(folder.glob(LABELLED_GLOB))
+
+
+def labelled_examples(folder: Path = LABELLED_DIR) -> tuple[list[str], list[str]]:
+    """(texts, net labels) of the labelled sets already tuned on."""
+    texts, labels = [], []
+    for path in labelled_sets(folder):
+        for message in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
+            texts.append(message["text"])
+            labels.append(net_label(message))
+    return texts, labels
+
+
+def training_set(
+    ordinary: Iterable[str], path: Path = TRAINING_PATH, labelled: Path | None = LABELLED_DIR
+) -> tuple[list[str], list[str]]:
+    """The screening examples and the labelled sets, plus the assistant's ordinary questions as `none`."""
     texts, labels = screening_examples(path)
-    ordinary = [text for text in ordinary if text not in set(texts)]
+    if labelled is not None:
+        more, more_labels = labelled_examples(labelled)
+        texts, labels = texts + more, labels + more_labels
+    known = set(texts)
+    ordinary = [text for text in ordinary if text not in known]
     return texts + ordinary, labels + ["none"] * len(ordinary)
 
 
