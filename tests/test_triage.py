@@ -15,9 +15,10 @@ from assistant.triage.safety_net import FLAG as SAFETY_NET_FLAG
 from assistant.triage.safety_net import SURE as SAFETY_NET_SURE
 from assistant.triage.safety_net import Opinion, SafetyNet, labelled_sets, screening_examples, training_set
 
-# Every labelled set is a working set now, and training data of the safety net (blind3..8 were held back once: their headers say when and what
-# they measured first). A new blind set measures unseen phrasings with tools/triage_report.py before it
-# joins this list. form_answers.yml is the booking form's answers: never flagged (below).
+# Every labelled set is a working set now, and training data of the safety net (blind3..8 were held back
+# once: their headers say when and what they measured first). A new blind set measures unseen phrasings with
+# tools/triage_report.py before it joins this list. form_answers.yml is the booking form's answers: never
+# flagged (below).
 TRIAGE_SETS = Path(__file__).parent / "triage"
 LABELLED_SETS = (
     "messages.yml",
@@ -284,6 +285,65 @@ def test_behaviours_the_clinic_relies_on(text: str, severity: str | None, flags:
     result = detect(text)
     assert result.severity == severity
     assert set(flags) <= set(result.flags)
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # A purpose or an effort is no negation ("not to", "so she doesn't ...").
+        ("I'm trying not to wet myself at work, I have to dash the second I feel it", "emergency", ["bladder"]),
+        ("she has to rush to the toilet so she doesn't soil herself, it's new this week", "emergency", ["bowel"]),
+        ("no numbness down there and I've not wet myself", None, []),
+        # A hedged denial is no denial.
+        ("not exactly suicidal, but I keep thinking everyone would be better off without me", "emergency", ["crisis"]),
+        ("not numb as such, more a dull dead feeling in my groin", "emergency", ["saddle"]),
+        # Not being here, in words of ease; taking everything so as not to wake.
+        ("it would be so much simpler to not be around anymore", "emergency", ["crisis"]),
+        ("honestly it'd be easier not to be alive", "emergency", ["crisis"]),
+        ("she's going to take everything in the cupboard so she doesn't wake up", "emergency", ["crisis"]),
+        # Speech that is not right is a symptom, and its "not" negates nothing after it.
+        ("my mum is not speaking properly since lunch", "emergency", ["stroke"]),
+        ("he can't talk clearly and his words keep coming out jumbled", "emergency", ["stroke"]),
+        ("I can't talk right now, my back hurts too much to sit at the phone", None, []),
+        # An explanation denied is no explanation ("without dieting", "not on a diet").
+        ("I've lost a stone without dieting and my back aches", "urgent", ["weight_loss"]),
+        ("I'm not on a diet but I've lost 4 kg this month", "urgent", ["weight_loss"]),
+        ("lost weight on purpose, on a diet since January", None, []),
+        # Figures of speech.
+        ("my neck's a train wreck lol", None, []),
+        ("my back is a total wreck, figuratively speaking", None, []),
+        ("my back has been through a car crash and two falls", "emergency", ["trauma"]),
+        ("I'd shoot myself in the foot if I cancelled now", None, []),
+        ("he said he'll shoot himself if she leaves", "emergency", ["crisis"]),
+        # Hypotheticals: "if ... ever", "if someone fainted".
+        ("if the numbness ever spreads to my groin what should I do", None, []),
+        ("if a patient collapses on the table do you have first aid?", None, []),
+        ("If anyone fainted would the practitioner know what to do?", None, []),
+        # A question is not "she's fine now".
+        ("my mum fainted this morning, is she ok to come for her session?", "emergency", ["collapse"]),
+        # One short course of steroids is not long-term use; courses for years are.
+        ("I did a short course of prednisolone last month", None, []),
+        ("I had a course of steroids every winter for years for asthma", "urgent", ["immune"]),
+        ("it keeps getting worse every week even though I've had four physio sessions", "urgent", ["worsening"]),
+    ],
+)
+def test_readings_added_with_blind8(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+
+
+def test_worse_and_a_treatment_count_together_only_within_a_sentences_reach() -> None:
+    """A story typed without full stops is not one sentence: "worse when I've been driving" and "I've tried a
+    heat pad" twenty words on are not worse despite treatment (the lexicon's reading; the net reads it too)."""
+    story = (
+        "so my leg has been sore for weeks and it's worse when I've been driving to see clients all over the"
+        " county which is most days for my job and at the weekend I've tried a heat pad which is nice"
+    )
+    assert "worsening" not in default_detector().detect(story).flags
+    assert default_detector().detect("worse even after the physio sessions").flags == ["worsening"]
 
 
 def test_findings_say_why_a_hit_does_not_count() -> None:

@@ -157,6 +157,10 @@ class Lexicon:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.spelling: dict[str, str] = {str(k).lower(): str(v).lower() for k, v in raw.get("spelling", {}).items()}
         self.negation_cues = frozenset(str(w).lower() for w in raw.get("negation_cues", []))
+        # What else denies an `unless` word before it: "losing weight without dieting" is unexplained.
+        self.explanation_negations = self.negation_cues | frozenset(
+            str(w).lower() for w in raw.get("explanation_negations", [])
+        )
         self.other_people = frozenset(str(w).lower() for w in raw.get("other_people", []))
         # Named word lists, written <name> in phrases, cues and word groups; <person> is other_people.
         self.word_groups: dict[str, list[str]] = {"person": sorted(self.other_people)}
@@ -615,8 +619,8 @@ class RedFlagDetector:
         return self.serious_words.isdisjoint(message.keys[start : span.start] + message.keys[span.end : end])
 
     def _explained(self, message: _Message, span: Span, unless: frozenset[str], phrases: Sequence[Span] = ()) -> bool:
-        """An `unless` word in the sentence, itself not negated ("not dieting"), or an `unless` phrase ("I was
-        totally fine after")."""
+        """An `unless` word in the sentence, itself not negated ("not dieting", "not on a diet", "without
+        dieting"), or an `unless` phrase ("I was totally fine after")."""
         sentence_start, sentence_end = message.sentence_start[span.start], message.sentence_end[span.start]
         if any(message.sentence_start[cue.start] == sentence_start for cue in phrases):
             return True
@@ -625,7 +629,7 @@ class RedFlagDetector:
         keys = message.keys
         for i in range(sentence_start, sentence_end):
             if keys[i] in unless and not any(
-                keys[j] in self.lexicon.negation_cues for j in range(max(sentence_start, i - 2), i)
+                keys[j] in self.lexicon.explanation_negations for j in range(max(sentence_start, i - 3), i)
             ):
                 return True
         return False
@@ -676,10 +680,12 @@ class RedFlagDetector:
         """Someone else's symptom that is over or was treated, in the hit's sentence."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
         # "she's fine now", not "she was fine at lunch" (when it started), nor "he says he's fine but he
-        # hasn't passed water" (the symptom told after the "but" is what is true now).
+        # hasn't passed water" (the symptom told after the "but" is what is true now), nor a question ("is
+        # she ok to come in?").
         if any(
             message.sentence_start[cue.start] == start
             and _PAST_BE.isdisjoint(message.lower[cue.start : cue.end])
+            and (cue.start == 0 or message.lower[cue.start - 1] not in _ASKING)
             and _CONTRAST.isdisjoint(message.keys[cue.end : span.start])
             for cue in resolved
         ):
@@ -790,6 +796,8 @@ class _Matchers:
 
 
 _PAST_BE = frozenset({"was", "were"})
+# A verb before the person asks rather than tells: "is she ok to come in?".
+_ASKING = frozenset({"is", "are", "will", "would", "can", "could", "should", "does", "do"})
 _CONTRAST = frozenset({"but", "however", "though", "although", "yet"})
 # A condition's main clause: "if it doesn't settle I'll ...", "unless they stop it she'd ...".
 _CONDITIONS = frozenset({"if", "unless"})
