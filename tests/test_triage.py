@@ -16,9 +16,9 @@ from assistant.triage.safety_net import SURE as SAFETY_NET_SURE
 from assistant.triage.safety_net import Opinion, SafetyNet, labelled_sets, screening_examples, training_set
 
 # Every labelled set is a working set now, and training data of the safety net (blind3..8 were held back
-# once: their headers say when and what they measured first). A new blind set measures unseen phrasings with
-# tools/triage_report.py before it joins this list. form_answers.yml is the booking form's answers: never
-# flagged (below).
+# once: their headers say when and what they measured first). A new blind set measures unseen phrasings
+# with tools/triage_report.py before it joins this list. form_answers.yml is the booking form's answers:
+# never flagged (below).
 TRIAGE_SETS = Path(__file__).parent / "triage"
 LABELLED_SETS = (
     "messages.yml",
@@ -131,6 +131,23 @@ def test_unsure_is_no_answer_when_the_net_is_sure() -> None:
     triage = default_detector().detect("my pad was wet this morning", unsure)
     assert (triage.borderline, triage.severity) == (True, None)
     assert sure.thresholds == unsure.thresholds == [SAFETY_NET_SURE]
+
+
+def test_a_sure_net_overrules_a_negation_and_a_fairly_sure_one_does_not() -> None:
+    """A mention read as negated stands unless the net, reading the whole message, is sure: the
+    lexicon's negation words also open phrases that report ("not talking properly")."""
+
+    class Net:
+        def __init__(self, probability: float) -> None:
+            self.probability = probability
+
+        def opinion(self, text: str, threshold: float | None = None) -> Opinion:
+            return Opinion("emergency" if self.probability >= (threshold or 0.5) else None, self.probability)
+
+    text = "no chest pain at all, just my usual sciatica in the left leg"
+    assert default_detector().detect(text).severity is None
+    assert default_detector().detect(text, Net(0.7)).severity is None
+    assert default_detector().detect(text, Net(0.9)).severity == "emergency"
 
 
 def test_crisis_and_general_emergencies_get_their_own_answer(labelled_set: list[tuple[dict, Triage]]) -> None:

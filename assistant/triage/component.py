@@ -128,7 +128,8 @@ class RedFlagDetectorComponent(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         ordinary = [e.get(TEXT) for e in training_data.intent_examples if e.get(TEXT)]
-        examples = training_set(ordinary, self._examples_path(self.config), self._labelled_dir(self.config))
+        labelled = labelled_sets(self._labelled_dir(self.config))
+        examples = training_set(ordinary, self._examples_path(self.config), labelled)
         self.safety_net = SafetyNet.train(*examples)
         artefacts.save(self._model_storage, self._resource, SAFETY_NET_FILE, self.safety_net)
         return self._resource

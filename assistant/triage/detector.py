@@ -379,7 +379,9 @@ class RedFlagDetector:
         return _Message(doc, keys, lower, texts, doc.sents)
 
     def detect(self, text: str, safety_net: SafetyNet | None = None) -> Triage:
-        """The lexicon's findings; where it found no mention at all, the safety net's opinion, if given."""
+        """The lexicon's findings, and the safety net's opinion (if given) where the lexicon found nothing to
+        report: at its threshold where there was no mention at all, only when sure where every mention
+        was read as negated, past, someone else's history, or unsure."""
         if not text or not text.strip():
             return Triage((), self.precedence)
         message = self._message(text)
@@ -430,8 +432,10 @@ class RedFlagDetector:
         # The companion must also be reported, not only mentioned ("no chest pain after the needles").
         reported = {f.flag for f in findings.values() if f.reportable}
         kept = [f for f in findings.values() if self._companions_reported(f.flag, reported)]
-        if kept and all(f.severity == BORDERLINE for f in kept) and any(f.reportable for f in kept):
-            # Unsure is not an answer yet: the net reads the whole message and may be sure.
+        if not any(f.reportable for f in kept) or all(f.severity == BORDERLINE for f in kept):
+            # Every mention read as negated, past or someone else's history, or only an unsure one: the
+            # net reads the whole message and overrules that reading when it is sure ("not suicidal
+            # exactly, but ..."; "he's not talking properly").
             kept += self._second_opinion(text, safety_net, sure=True)
         return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag, f.end_char))), self.precedence)
 

@@ -1,4 +1,4 @@
-"""Learned safety net: a second opinion on messages in which the lexicon found nothing.
+"""Learned safety net: a second opinion where the lexicon found nothing to report.
 
 The lexicon reads negation, other people and the past, but only knows the
 wordings it lists; patients find new ones. This small classifier (TF-IDF
@@ -7,11 +7,16 @@ crisis / none) is trained on `screening_training.yml` (written from the clinical
 reference), on the labelled sets already tuned on (tests/triage/*messages.yml:
 once a blind set has been measured and tuned on, it is training data; sets held
 back for measuring, in tests/triage/next/, never are) and on the assistant's
-ordinary questions as `none`. On blind8, before anything was tuned on it, the
-labelled sets lifted the detector from 131 to 142 of 145 emergencies with one
-false alarm fewer (docs/triage.md, "What the net learns from"). It is consulted only when the
-lexicon found no mention at all: where it found one and judged it negated or
-about someone else, that judgement stands. When in doubt it reports, and an
+ordinary questions as `none`.
+
+It is consulted where the lexicon found no mention at all (threshold 0.5), and
+where it read every mention as negated, past or someone else's history, or
+found only an unsure one: there the net must be sure (SURE, 0.8) to overrule
+that reading, since the lexicon's negation words also start phrases that report
+("not talking properly", "not suicidal exactly, but ..."). On blind8, before
+anything was tuned on it, the two together lifted the detector from 131 to 145
+of 145 emergencies (docs/triage.md, "What the net learns from", measured by
+`python -m tools.tune_safety_net --by-set`). When in doubt it reports, and an
 emergency/urgent tie goes to emergency. A crisis it recognises (thoughts of
 suicide or self-harm in words the lexicon does not know) is an emergency that
 gets the crisis answer, not the generic one.
@@ -140,23 +145,20 @@ def labelled_sets(folder: Path = LABELLED_DIR) -> list[Path]:
     return sorted(folder.glob(LABELLED_GLOB))
 
 
-def labelled_examples(folder: Path = LABELLED_DIR) -> tuple[list[str], list[str]]:
-    """(texts, net labels) of the labelled sets already tuned on."""
-    texts, labels = [], []
-    for path in labelled_sets(folder):
-        for message in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]:
-            texts.append(message["text"])
-            labels.append(net_label(message))
-    return texts, labels
+def set_examples(path: Path) -> tuple[list[str], list[str]]:
+    """(texts, net labels) of one labelled set."""
+    messages = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+    return [m["text"] for m in messages], [net_label(m) for m in messages]
 
 
 def training_set(
-    ordinary: Iterable[str], path: Path = TRAINING_PATH, labelled: Path | None = LABELLED_DIR
+    ordinary: Iterable[str], path: Path = TRAINING_PATH, labelled: Iterable[Path] | None = None
 ) -> tuple[list[str], list[str]]:
-    """The screening examples and the labelled sets, plus the assistant's ordinary questions as `none`."""
+    """The screening examples and the labelled sets (by default every set tuned on), plus the
+    assistant's ordinary questions as `none`."""
     texts, labels = screening_examples(path)
-    if labelled is not None:
-        more, more_labels = labelled_examples(labelled)
+    for labelled_set in labelled_sets() if labelled is None else labelled:
+        more, more_labels = set_examples(labelled_set)
         texts, labels = texts + more, labels + more_labels
     known = set(texts)
     ordinary = [text for text in ordinary if text not in known]
