@@ -30,6 +30,7 @@ LABELLED_SETS = (
     "blind6_messages.yml",
     "blind7_messages.yml",
     "blind8_messages.yml",
+    "blind9_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
