@@ -109,8 +109,17 @@ def test_the_screening_question_is_rarely_asked_of_ordinary_messages(
     ],
 )
 def test_unsure_wordings_get_the_screening_question(text: str, unsure: bool) -> None:
+    """The lexicon reads them as unsure; with the net the patient is asked, or, where the net is sure
+    (SURE), given the emergency answer: never nothing. The net's probability for such a wording moves a
+    little with every working set it learns from ("I nearly didn't make it to the toilet twice today":
+    0.775 before blind9, 0.805 after), so the product's side is checked as asked-or-emergency."""
+    lexicon = default_detector().detect(text)
+    assert (lexicon.borderline, lexicon.severity) == (unsure, None)
     triage = detect(text)
-    assert (triage.borderline, triage.severity) == (unsure, None)
+    if unsure:
+        assert triage.borderline or triage.severity == "emergency"
+    else:
+        assert (triage.borderline, triage.severity) == (False, None)
 
 
 def test_unsure_is_no_answer_when_the_net_is_sure() -> None:
