@@ -362,6 +362,42 @@ def test_readings_added_with_blind8(text: str, severity: str | None, flags: list
         assert result.crisis
 
 
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # "All the time" alone is how low mood talks about pain, like "constant"; with the night it is night pain.
+        ("I'm in pain all the time and I'm so low about it", None, []),
+        ("it hurts all the time and it's much worse when I lie down at night", "urgent", ["night_pain"]),
+        # Reassurance about both legs; not weakness in both.
+        ("both legs are strong, just an ache in my right calf", None, []),
+        ("both legs feel weak since this morning", "emergency", ["bilateral"]),
+        # A day that has not come; "suppose someone ..." is "what if"; whether the clinic keeps emergency kit.
+        ("if one day I can't hold my pee, what should I do?", None, []),
+        ("one day last week I couldn't hold my pee at all", "emergency", ["bladder"]),
+        ("Supposing someone has a fever with sciatica, can they still have acupuncture?", None, []),
+        ("I suppose I've had a fever since Sunday", "urgent", ["fever"]),
+        ("do you keep an EpiPen at the clinic?", None, []),
+        ("I had to use my EpiPen, my throat is closing up", "emergency", ["anaphylaxis"]),
+        # One's own allergy history is not someone unresponsive.
+        ("I don't react to plasters or metal, so the needles should be fine", None, []),
+        ("she's not reacting to anything, she just fell off the chair", "emergency", ["collapse"]),
+        # How one lifted is not the pain getting worse.
+        ("pretty sure it was bad form at the end of a heavy session", None, []),
+        ("the pain is worse despite three physio sessions", "urgent", ["worsening"]),
+        # An unreal condition ("if I got ..., would ...?") asks about a red flag; with a time it tells one.
+        ("If I lost feeling in my groin, would that be an emergency?", None, []),
+        ("If I lost feeling in my groin this morning, would that be an emergency?", "emergency", ["saddle"]),
+        ("if I took all my pills would it hurt?", "emergency", ["crisis"]),
+    ],
+)
+def test_readings_added_with_blind9(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+
+
 def test_worse_and_a_treatment_count_together_only_within_a_sentences_reach() -> None:
     """A story typed without full stops is not one sentence: "worse when I've been driving" and "I've tried a
     heat pad" twenty words on are not worse despite treatment (the lexicon's reading; the net reads it too)."""
