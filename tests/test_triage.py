@@ -388,6 +388,41 @@ def test_readings_added_with_blind8(text: str, severity: str | None, flags: list
         ("If I lost feeling in my groin, would that be an emergency?", None, []),
         ("If I lost feeling in my groin this morning, would that be an emergency?", "emergency", ["saddle"]),
         ("if I took all my pills would it hurt?", "emergency", ["crisis"]),
+        # Crisis: better off if I weren't here, or with the insurance; finishing with one's life; death as the
+        # way out; pills set aside; a terrace to jump from; thinking of going off the edge; a blade held to
+        # the body.
+        ("my wife would be better off if I wasn't here anymore", "emergency", ["crisis"]),
+        ("the kids would be better off with the life insurance money", "emergency", ["crisis"]),
+        ("I've decided to finish with my life on Sunday", "emergency", ["crisis"]),
+        ("I've started to see death as the only way out", "emergency", ["crisis"]),
+        ("she's been setting aside her sleeping pills for weeks", "emergency", ["crisis"]),
+        ("he keeps saying he'll jump from the terrace", "emergency", ["crisis"]),
+        ("some days I think about walking off the edge", "emergency", ["crisis"]),
+        ("I held a knife against my wrist last night", "emergency", ["crisis"]),
+        ("I set aside an hour a day for my back exercises", None, []),
+        ("the edge of the bed is where I sit to put my socks on", None, []),
+        ("I cut my hand on a knife while cooking", None, []),
+        # Collapse, stroke and headache in other words; "not making sense" is a symptom, not a negation.
+        ("my dad isn't responding when we call his name, he's slumped in the chair", "emergency", ["collapse"]),
+        ("she's on the floor, not waking up", "emergency", ["collapse"]),
+        ("his face is dropping on one side", "emergency", ["stroke"]),
+        ("my mum isn't making sense and her words are jumbled", "emergency", ["stroke"]),
+        ("the bill doesn't make sense to me", None, []),
+        ("a sudden splitting pain in my head, like nothing before", "emergency", ["sudden_headache"]),
+        ("my head aches a bit, probably the coffee", None, []),
+        # Sciatica's flags: legs going from under one; nothing felt sitting on the toilet; erection problems;
+        # less sensation of the genitals (not less pain); a fall through a skylight or hatch.
+        ("my knees went out from under me on the stairs today", "emergency", ["foot_drop"]),
+        ("I can't feel anything when I sit on the loo, it's like the seat isn't there", "emergency", ["saddle"]),
+        ("I don't feel pain when I sit on the toilet, only when I stand", None, []),
+        ("I've had trouble getting an erection since the back pain started", "emergency", ["sexual"]),
+        ("less sensation around my genitals since yesterday", "emergency", ["saddle"]),
+        ("I'm feeling less pain in my groin after the last session", None, []),
+        ("he fell through the loft hatch this morning and landed on his back", "emergency", ["trauma"]),
+        ("my holiday plans fell through so I can come in next week", None, []),
+        # Night pain: bad every night.
+        ("the pain is bad every night and I can't get comfortable", "urgent", ["night_pain"]),
+        ("I take my pain meds every night before bed", None, []),
     ],
 )
 def test_readings_added_with_blind9(text: str, severity: str | None, flags: list[str]) -> None:
@@ -396,6 +431,16 @@ def test_readings_added_with_blind9(text: str, severity: str | None, flags: list
     assert set(flags) <= set(result.flags)
     if "crisis" in flags:
         assert result.crisis
+
+
+def test_the_lexicon_reads_sleep_on_the_floor_and_a_headache_story_as_nothing() -> None:
+    """The collapse and headache wordings added with blind9 need someone unresponsive, or a sudden pain in
+    the head. (The net, alone, still reads these two as possible emergencies: docs/triage.md.)"""
+    for text in (
+        "I slept on the floor and didn't wake up till noon",
+        "I've had a pain in my head since I stopped drinking coffee",
+    ):
+        assert default_detector().detect(text).findings == (), text
 
 
 def test_worse_and_a_treatment_count_together_only_within_a_sentences_reach() -> None:
