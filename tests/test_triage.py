@@ -30,6 +30,7 @@ LABELLED_SETS = (
     "blind6_messages.yml",
     "blind7_messages.yml",
     "blind8_messages.yml",
+    "blind9_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -108,8 +109,17 @@ def test_the_screening_question_is_rarely_asked_of_ordinary_messages(
     ],
 )
 def test_unsure_wordings_get_the_screening_question(text: str, unsure: bool) -> None:
+    """The lexicon reads them as unsure; with the net the patient is asked, or, where the net is sure
+    (SURE), given the emergency answer: never nothing. The net's probability for such a wording moves a
+    little with every working set it learns from ("I nearly didn't make it to the toilet twice today":
+    0.775 before blind9, 0.805 after), so the product's side is checked as asked-or-emergency."""
+    lexicon = default_detector().detect(text)
+    assert (lexicon.borderline, lexicon.severity) == (unsure, None)
     triage = detect(text)
-    assert (triage.borderline, triage.severity) == (unsure, None)
+    if unsure:
+        assert triage.borderline or triage.severity == "emergency"
+    else:
+        assert (triage.borderline, triage.severity) == (False, None)
 
 
 def test_unsure_is_no_answer_when_the_net_is_sure() -> None:
@@ -350,6 +360,87 @@ def test_readings_added_with_blind8(text: str, severity: str | None, flags: list
     assert set(flags) <= set(result.flags)
     if "crisis" in flags:
         assert result.crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # "All the time" alone is how low mood talks about pain, like "constant"; with the night it is night pain.
+        ("I'm in pain all the time and I'm so low about it", None, []),
+        ("it hurts all the time and it's much worse when I lie down at night", "urgent", ["night_pain"]),
+        # Reassurance about both legs; not weakness in both.
+        ("both legs are strong, just an ache in my right calf", None, []),
+        ("both legs feel weak since this morning", "emergency", ["bilateral"]),
+        # A day that has not come; "suppose someone ..." is "what if"; whether the clinic keeps emergency kit.
+        ("if one day I can't hold my pee, what should I do?", None, []),
+        ("one day last week I couldn't hold my pee at all", "emergency", ["bladder"]),
+        ("Supposing someone has a fever with sciatica, can they still have acupuncture?", None, []),
+        ("I suppose I've had a fever since Sunday", "urgent", ["fever"]),
+        ("do you keep an EpiPen at the clinic?", None, []),
+        ("I had to use my EpiPen, my throat is closing up", "emergency", ["anaphylaxis"]),
+        # One's own allergy history is not someone unresponsive.
+        ("I don't react to plasters or metal, so the needles should be fine", None, []),
+        ("she's not reacting to anything, she just fell off the chair", "emergency", ["collapse"]),
+        # How one lifted is not the pain getting worse.
+        ("pretty sure it was bad form at the end of a heavy session", None, []),
+        ("the pain is worse despite three physio sessions", "urgent", ["worsening"]),
+        # An unreal condition ("if I got ..., would ...?") asks about a red flag; with a time it tells one.
+        ("If I lost feeling in my groin, would that be an emergency?", None, []),
+        ("If I lost feeling in my groin this morning, would that be an emergency?", "emergency", ["saddle"]),
+        ("if I took all my pills would it hurt?", "emergency", ["crisis"]),
+        # Crisis: better off if I weren't here, or with the insurance; finishing with one's life; death as the
+        # way out; pills set aside; a terrace to jump from; thinking of going off the edge; a blade held to
+        # the body.
+        ("my wife would be better off if I wasn't here anymore", "emergency", ["crisis"]),
+        ("the kids would be better off with the life insurance money", "emergency", ["crisis"]),
+        ("I've decided to finish with my life on Sunday", "emergency", ["crisis"]),
+        ("I've started to see death as the only way out", "emergency", ["crisis"]),
+        ("she's been setting aside her sleeping pills for weeks", "emergency", ["crisis"]),
+        ("he keeps saying he'll jump from the terrace", "emergency", ["crisis"]),
+        ("some days I think about walking off the edge", "emergency", ["crisis"]),
+        ("I held a knife against my wrist last night", "emergency", ["crisis"]),
+        ("I set aside an hour a day for my back exercises", None, []),
+        ("the edge of the bed is where I sit to put my socks on", None, []),
+        ("I cut my hand on a knife while cooking", None, []),
+        # Collapse, stroke and headache in other words; "not making sense" is a symptom, not a negation.
+        ("my dad isn't responding when we call his name, he's slumped in the chair", "emergency", ["collapse"]),
+        ("she's on the floor, not waking up", "emergency", ["collapse"]),
+        ("his face is dropping on one side", "emergency", ["stroke"]),
+        ("my mum isn't making sense and her words are jumbled", "emergency", ["stroke"]),
+        ("the bill doesn't make sense to me", None, []),
+        ("a sudden splitting pain in my head, like nothing before", "emergency", ["sudden_headache"]),
+        ("my head aches a bit, probably the coffee", None, []),
+        # Sciatica's flags: legs going from under one; nothing felt sitting on the toilet; erection problems;
+        # less sensation of the genitals (not less pain); a fall through a skylight or hatch.
+        ("my knees went out from under me on the stairs today", "emergency", ["foot_drop"]),
+        ("I can't feel anything when I sit on the loo, it's like the seat isn't there", "emergency", ["saddle"]),
+        ("I don't feel pain when I sit on the toilet, only when I stand", None, []),
+        ("I've had trouble getting an erection since the back pain started", "emergency", ["sexual"]),
+        ("less sensation around my genitals since yesterday", "emergency", ["saddle"]),
+        ("I'm feeling less pain in my groin after the last session", None, []),
+        ("he fell through the loft hatch this morning and landed on his back", "emergency", ["trauma"]),
+        ("my holiday plans fell through so I can come in next week", None, []),
+        # Night pain: bad every night.
+        ("the pain is bad every night and I can't get comfortable", "urgent", ["night_pain"]),
+        ("I take my pain meds every night before bed", None, []),
+    ],
+)
+def test_readings_added_with_blind9(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+
+
+def test_the_lexicon_reads_sleep_on_the_floor_and_a_headache_story_as_nothing() -> None:
+    """The collapse and headache wordings added with blind9 need someone unresponsive, or a sudden pain in
+    the head. (The net, alone, still reads these two as possible emergencies: docs/triage.md.)"""
+    for text in (
+        "I slept on the floor and didn't wake up till noon",
+        "I've had a pain in my head since I stopped drinking coffee",
+    ):
+        assert default_detector().detect(text).findings == (), text
 
 
 def test_worse_and_a_treatment_count_together_only_within_a_sentences_reach() -> None:

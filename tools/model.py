@@ -2,7 +2,8 @@
 
 The model is named after a fingerprint of everything it is built from
 (data/, config.yml, domain.yml, clinic.yml via the rendered answers, the
-project's own NLU components and policies, and the safety net's examples),
+project's own NLU components and policies, the safety net's examples and the
+labelled sets it learns from, tests/triage/*messages.yml),
 so a changed input means a new name, and an unchanged one reuses the file.
 """
 
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.clinic import render  # noqa: E402
+from assistant.triage.safety_net import labelled_sets  # noqa: E402
 
 MODELS = ROOT / "models"
 
@@ -44,7 +46,9 @@ def input_files(config: Path) -> list[Path]:
         ROOT / "assistant" / "triage" / name
         for name in ("component.py", "safety_net.py", "severity.py", "screening_training.yml")
     ]
-    return [config, ROOT / "domain.yml", *data, *code, *triage]
+    # The safety net trained into the model learns from the labelled sets too (the component's
+    # fingerprint_addon): a set added or relabelled is a new model, not the old net under the old name.
+    return [config, ROOT / "domain.yml", *data, *code, *triage, *labelled_sets()]
 
 
 def fingerprint(files: Iterable[Path], base: Path = ROOT) -> str:

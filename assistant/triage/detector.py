@@ -409,7 +409,7 @@ class RedFlagDetector:
                 history = someone_else and not other_is_patient
             negated = (
                 self._negated(message, span, anchors, cues, clauses, spec.negation_window, open_words)
-                or (spec.kind == "back" and self._general_question(message, span))
+                or (spec.kind == "back" and (self._general_question(message, span) or self._unreal(message, span)))
                 or (spec.kind == "crisis" and self._jest(message, span, cues["jest"]))
             )
             finding = Finding(
@@ -587,6 +587,26 @@ class RedFlagDetector:
         if first is None or message.keys[first] not in self.question_words:
             return False
         return message.words.isdisjoint(self.personal_words)
+
+    def _unreal(self, message: _Message, span: Span) -> bool:
+        """An unreal condition about sciatica's red flags: its sentence opens with "if", a subject and a past
+        tense, and asks "would" after the hit, with no time of now or of a day gone by ("If I got weak in
+        the leg while driving, would that be dangerous?", "if I lost weight on a cut would that change
+        ..."). "If I lost control of my bladder last night, would that be ...?" tells a time: a report. Not
+        for a crisis or a medical emergency, like `_general_question`."""
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        words = [i for i in range(start, span.end) if message.texts[i][:1].isalnum()][:3]
+        if len(words) < 3 or words[1] >= span.start:  # "if" and its subject come before the hit
+            return False
+        if message.keys[words[0]] != "if" or message.keys[words[1]] not in _UNREAL_SUBJECTS:
+            return False
+        verb = words[2]
+        past = message.lower[verb] in self.lexicon.past_tense_words or (
+            message.lower[verb].endswith("ed") and message.keys[verb] != message.lower[verb]
+        )
+        sentence = message.keys[start:end]
+        told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
+        return past and not told_when and not _WOULD.isdisjoint(message.keys[span.end : end])
 
     def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
         """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
@@ -807,6 +827,10 @@ _CONTRAST = frozenset({"but", "however", "though", "although", "yet"})
 _CONDITIONS = frozenset({"if", "unless"})
 _SUBJECTS = frozenset({"i", "he", "she", "they", "we"})
 _WILL = frozenset({"will", "would", "shall"})
+# An unreal condition (`_unreal`): who it is about, what it asks after the hit, and the times that make it a report.
+_UNREAL_SUBJECTS = frozenset({"i", "you", "he", "she", "we", "they", "someone", "somebody", "anyone", "anybody"})
+_WOULD = frozenset({"would", "could", "might"})
+_TOLD_TIMES = frozenset({"last", "ago"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(
