@@ -7,17 +7,19 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import urllib.request
 from collections import defaultdict
 from datetime import timezone
 from pathlib import Path
 
+import pytest
 from rasa.shared.core.events import Event
 
 from assistant.records.db import connect
 from assistant.staff.index import Indexer
 from assistant.staff.queries import Filters, list_conversations
 from assistant.stores.events import COLUMNS, event_row
-from tools.bench_staff import load_sqlite
+from tools.bench_staff import console, load_sqlite
 from tools.conversations import MIN_EVENTS, generate, intents
 
 END = 1_790_000_000.0  # a fixed "now": the same data on every run
@@ -97,3 +99,15 @@ def test_console_indexes_filters_and_searches_the_generated_database(tmp_path: P
     assert found(query="sciatica", channel="telegram") == expected["sciatica"] & expected["telegram"]
     newest = list_conversations(engine, Filters(page=2), timezone.utc, page_size=25)
     assert newest.pages == 12 and len(newest.rows) == 25
+
+
+@pytest.mark.e2e
+def test_the_benchmarks_console_starts_on_the_generated_database(tmp_path: Path) -> None:
+    """`make bench` starts the console as its own server; it once exited at start (port 0 refused)."""
+    load_sqlite(tmp_path / "bench.sqlite", 20, 400, seed=3, end=END)
+    with (
+        console(f"sqlite:///{tmp_path / 'bench.sqlite'}", tmp_path / "logs") as port,
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as response,
+    ):
+        assert response.status == 200
+        assert b"password" in response.read().lower()

@@ -337,8 +337,11 @@ class Browser:
 @contextmanager
 def console(url: str, log_dir: Path) -> Iterator[int]:
     """The staff console as its own server process on a free loopback port; its port."""
+    # Only the console runs; the other ports are never served, but they are real port numbers because the
+    # console's settings refuse anything else (port 0 in ACTIONS_PORT stopped it at start).
+    rasa_port, actions_port, web_port, staff_port = (servers.free_port() for _ in range(4))
     stack = servers.Stack(
-        model=Path(), rasa_port=0, actions_port=0, web_port=0, staff_port=servers.free_port(),
+        model=Path(), rasa_port=rasa_port, actions_port=actions_port, web_port=web_port, staff_port=staff_port,
         token="", database_url=url, log_dir=log_dir,
     )  # fmt: skip
     try:
