@@ -31,6 +31,7 @@ LABELLED_SETS = (
     "blind7_messages.yml",
     "blind8_messages.yml",
     "blind9_messages.yml",
+    "blind10_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
