@@ -31,6 +31,7 @@ LABELLED_SETS = (
     "blind7_messages.yml",
     "blind8_messages.yml",
     "blind9_messages.yml",
+    "blind10_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -431,6 +432,100 @@ def test_readings_added_with_blind9(text: str, severity: str | None, flags: list
     assert set(flags) <= set(result.flags)
     if "crisis" in flags:
         assert result.crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # A hyphen joining words is no dash: "forty-odd years ago" still places the fall in the past.
+        (
+            "I came off my bike forty-odd years ago and hurt my shoulder; this back pain came on from gardening.",
+            None,
+            [],
+        ),
+        ("I came off my bike this morning and my back is agony.", "emergency", ["trauma"]),
+        # A stated intent explains weight loss anywhere in the message; "diet" said in irony does not.
+        ("Does weight loss matter with sciatica? I'm intentionally cutting for a bodybuilding show.", None, []),
+        ("I've lost 6 kg in two months and I'm not trying to.", "urgent", ["weight_loss"]),
+        # A future that has not come; which of the signs matters.
+        ("If in the future I get a temperature after the needles, who do I call?", None, []),
+        ("I've had a fever since Tuesday after the needles.", "urgent", ["fever"]),
+        ("Is it the weakness or the tingling that means I should go to A&E?", None, []),
+        ("Is it the sciatica? I can't feel my groin since this morning.", "emergency", ["saddle"]),
+        # Figures of speech: owned in the next sentence ("Not literally."), "breaking my back"; "the next day I
+        # woke up with" is when the pain started, not pain at night.
+        ("My back has crashed like my old laptop. Not literally. Any slots Friday?", None, []),
+        ("I was in a car crash this morning and my back is agony.", "emergency", ["trauma"]),
+        ("Work is breaking my back this month, any late appointments?", None, []),
+        ("The next day I woke up with pain down my left leg and it has eased since.", None, []),
+        ("The pain wakes me every night and nothing helps.", "urgent", ["night_pain"]),
+        # Crisis: the means bought, kept, laid out for tonight or taken on purpose; "better if I died"; hoping
+        # not to wake; hurting one's own body (dragged across the skin, till it bleeds, "my own leg"); walking
+        # into the sea and not coming back; the oven; a rope where one could hang; a hose and tape; affairs
+        # sorted; in front of one of the trains.
+        ("I've bought loads of paracetamol and I'm ready.", "emergency", ["crisis"]),
+        ("I bought some ibuprofen at the chemist, is it ok with acupuncture?", None, []),
+        ("My tablets are put by for when I need them.", "emergency", ["crisis"]),
+        ("My tablets are counted out and lined up for tonight.", "emergency", ["crisis"]),
+        ("I took extra tablets on purpose last night.", "emergency", ["crisis"]),
+        ("Honestly it would be better if I died.", "emergency", ["crisis"]),
+        ("Would it be better if I booked the morning slot?", None, []),
+        ("I've been hoping not to wake up in the mornings.", "emergency", ["crisis"]),
+        ("I pray God takes me in my sleep.", "emergency", ["crisis"]),
+        ("I keep scraping a razor across my arm at night.", "emergency", ["crisis"]),
+        ("I scraped my arm on the fence, does that matter for acupuncture?", None, []),
+        ("I scratch my thighs until they bleed when the pain is bad.", "emergency", ["crisis"]),
+        ("I've been punching my own thigh when the pain peaks, and it's getting worse.", "emergency", ["crisis"]),
+        ("My own leg feels like it belongs to someone else.", None, []),
+        ("I keep thinking about swimming out into the sea and not coming back.", "emergency", ["crisis"]),
+        ("I walked into the shop and did not come back out with anything.", None, []),
+        ("I keep thinking of putting my head in the oven.", "emergency", ["crisis"]),
+        ("My husband is standing in the garage with a rope and won't talk to me.", "emergency", ["crisis"]),
+        ("He's got a hose and tape in the car.", "emergency", ["crisis"]),
+        ("I've been sorting out my affairs and saying sorry to people.", "emergency", ["crisis"]),
+        ("My mum is sorting out my grandad's affairs this week so I need a later slot.", None, []),
+        ("I keep thinking of stepping out in front of one of the trains.", "emergency", ["crisis"]),
+        # Sciatica's flags and urgent ones in other words: a foot that won't lift; not knowing one had gone; a full
+        # bladder that will not go; a vehicle into someone, thrown against something; no comfortable way to lie;
+        # weight lost without even trying.
+        ("my left foot won't lift properly since this morning", "emergency", ["foot_drop"]),
+        ("My dad didn't know he had wet the bed until he got up", "emergency", ["bladder"]),
+        ("I didn't know I had a slipped disc until the scan", None, []),
+        ("Stood at the urinal ten minutes and can't go, my bladder feels really full", "emergency", ["bladder"]),
+        ("My bladder feels full after all that tea, can I use your loo before the session?", None, []),
+        ("A van backed into him at the yard this morning and his back is agony", "emergency", ["trauma"]),
+        ("My car went into the garage for its MOT so I'll get the bus", None, []),
+        ("I was thrown against the door when the bus braked hard", "emergency", ["trauma"]),
+        ("I can't get comfy whichever way I lie at night, it's constant", "urgent", ["night_pain"]),
+        ("I can't get comfy in the new chair at work", None, []),
+        ("I'm losing weight and I'm not even trying", "urgent", ["weight_loss"]),
+        ("I'm losing weight by trying a new diet", None, []),
+        # Collapse and bleeding in other words.
+        ("She tripped and fell down in the hall and now she won't wake up.", "emergency", ["collapse"]),
+        ("He's bringing up blood after every cough.", "emergency", ["bleeding"]),
+        ("I'll bring up my blood test results at the appointment.", None, []),
+    ],
+)
+def test_readings_added_with_blind10(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+
+
+def test_the_lexicon_reads_everyday_tablets_rope_and_sleep_as_nothing() -> None:
+    """The crisis, collapse and bladder wordings added with blind10 need the means laid out, kept back or
+    taken on purpose, someone with the rope, a fall, or not going first. (The net, alone, reads these as
+    possible crises or emergencies: docs/triage.md.)"""
+    for text in (
+        "I count out my tablets into a pill box every Sunday.",
+        "I took my tablets as prescribed last night.",
+        "We keep a rope in the garage for towing the trailer.",
+        "I fell asleep on the sofa and didn't wake up till noon.",
+        "My bladder feels full but I can't go until the meeting ends",
+    ):
+        assert default_detector().detect(text).findings == (), text
 
 
 def test_the_lexicon_reads_sleep_on_the_floor_and_a_headache_story_as_nothing() -> None:

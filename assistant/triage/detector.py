@@ -149,6 +149,9 @@ class _Flag:
     with_flags: frozenset[str] = frozenset()  # counts only beside one of these flags, reported
     negation_window: int = 7  # tokens before the hit a negation reaches
     unless_phrases: tuple[tuple[str, ...], ...] = ()  # `unless` entries of several words, matched as phrases
+    # `unless` words that explain a hit anywhere in the message, not only in its sentence: "Would unexplained
+    # weight loss be a concern? I'm deliberately cutting weight for a race."
+    unless_anywhere: frozenset[str] = frozenset()
 
 
 class Lexicon:
@@ -221,6 +224,7 @@ class Lexicon:
                 frozenset(spec.get("with_flags") or []),
                 int(spec.get("negation_window", 7)),
                 unless_phrases,
+                frozenset(str(w).lower() for w in spec.get("unless_anywhere") or []),
             )
             self.phrases[name] = [words(p) for p in spec.get("phrases") or []]
             if not self.phrases[name] and not groups:
@@ -276,6 +280,7 @@ class RedFlagDetector:
                 flag,
                 together=tuple(tuple(frozenset(self.key(w) for w in g) for g in rule) for rule in flag.together),
                 unless=frozenset(self.key(w) for w in flag.unless),
+                unless_anywhere=frozenset(self.key(w) for w in flag.unless_anywhere),
             )
             for name, flag in self.lexicon.flags.items()
         }
@@ -424,7 +429,8 @@ class RedFlagDetector:
                 other_person=history,
                 caregiver=someone_else and not history,
                 past=spec.current_only and self._in_past(span, cues["past"], clauses),
-                explained=self._explained(message, span, spec.unless, cues.get(f"unless-{flag}", [])),
+                explained=self._explained(message, span, spec.unless, cues.get(f"unless-{flag}", []))
+                or self._explained(message, span, spec.unless_anywhere, whole_message=True),
             )
             key = (flag, finding.start_char, finding.end_char)
             if key not in findings or finding.reportable:
@@ -516,6 +522,15 @@ class RedFlagDetector:
         ends = [0] * (n + 1)
         # A line break ends a clause too: chat messages put one thought per line ("nothing\nconstant").
         breaking = [keys[i] in breaks or texts[i] in breaks or "\n" in texts[i] for i in range(n)]
+        # A hyphen joining two words ("twenty-odd years ago", "mother-in-law") is no dash: no clause ends there.
+        for i in range(1, n - 1):
+            if (
+                texts[i] == "-"
+                and breaking[i]
+                and not message.doc[i - 1].whitespace_
+                and not message.doc[i].whitespace_
+            ):
+                breaking[i] = False
         for sentence_start, sentence_end in message.sentences:
             current = sentence_start
             condition = False
@@ -642,10 +657,19 @@ class RedFlagDetector:
             return False
         return self.serious_words.isdisjoint(message.keys[start : span.start] + message.keys[span.end : end])
 
-    def _explained(self, message: _Message, span: Span, unless: frozenset[str], phrases: Sequence[Span] = ()) -> bool:
-        """An `unless` word in the sentence, itself not negated ("not dieting", "not on a diet", "without
-        dieting"), or an `unless` phrase ("I was totally fine after")."""
+    def _explained(
+        self,
+        message: _Message,
+        span: Span,
+        unless: frozenset[str],
+        phrases: Sequence[Span] = (),
+        whole_message: bool = False,
+    ) -> bool:
+        """An `unless` word in the sentence (or the message: `whole_message`), itself not negated ("not
+        dieting", "not on a diet", "without dieting"), or an `unless` phrase ("I was totally fine after")."""
         sentence_start, sentence_end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if whole_message:
+            sentence_start, sentence_end = 0, len(message.keys)
         if any(message.sentence_start[cue.start] == sentence_start for cue in phrases):
             return True
         if not unless:
