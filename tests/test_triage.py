@@ -161,6 +161,33 @@ def test_a_sure_net_overrules_a_negation_and_a_fairly_sure_one_does_not() -> Non
     assert default_detector().detect(text, Net(0.9)).severity == "emergency"
 
 
+def test_a_sure_net_raises_an_urgent_reading_to_emergency_and_never_lowers_it() -> None:
+    """Where the lexicon read only urgent flags, the net reads the whole message: sure of an emergency, it
+    raises it (blind11: "worse since last week" found, "no feeling down below at all" not); fairly sure,
+    or sure only of urgent, it changes nothing."""
+
+    class Net:
+        def __init__(self, probability: float, severity: str = "emergency") -> None:
+            self.probability, self.severity = probability, severity
+            self.thresholds: list[float | None] = []
+
+        def opinion(self, text: str, threshold: float | None = None) -> Opinion:
+            self.thresholds.append(threshold)
+            return Opinion(self.severity if self.probability >= (threshold or 0.5) else None, self.probability)
+
+    text = "I have a fever and my back is really sore"
+    assert default_detector().detect(text).severity == "urgent"
+    sure = Net(0.9)
+    assert default_detector().detect(text, sure).severity == "emergency"
+    assert sure.thresholds == [SAFETY_NET_SURE]
+    assert default_detector().detect(text, Net(0.7)).severity == "urgent"
+    assert default_detector().detect(text, Net(0.95, "urgent")).severity == "urgent"
+    # An emergency the lexicon found is not second-guessed.
+    unused = Net(0.0)
+    assert default_detector().detect("I can't control my bladder since this morning", unused).severity == "emergency"
+    assert unused.thresholds == []
+
+
 def test_crisis_and_general_emergencies_get_their_own_answer(labelled_set: list[tuple[dict, Triage]]) -> None:
     """A crisis must get the crisis answer, and a general emergency the answer naming its danger sign."""
     wrong = []

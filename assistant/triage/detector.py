@@ -443,6 +443,10 @@ class RedFlagDetector:
             # net reads the whole message and overrules that reading when it is sure ("not suicidal
             # exactly, but ..."; "he's not talking properly").
             kept += self._second_opinion(text, safety_net, sure=True)
+        elif {f.severity for f in kept if f.reportable} == {"urgent"}:
+            # Only urgent flags read: the emergency may be in words the lexicon does not know ("worse since
+            # last week" found, "no feeling down below" not); a sure net raises it, never lowers it.
+            kept += [f for f in self._second_opinion(text, safety_net, sure=True) if f.severity == "emergency"]
         return Triage(tuple(sorted(kept, key=lambda f: (f.start_char, f.flag, f.end_char))), self.precedence)
 
     def _companions_reported(self, flag: str, reported: set[str]) -> bool:
