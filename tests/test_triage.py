@@ -39,6 +39,7 @@ LABELLED_SETS = (
     "blind8_messages.yml",
     "blind9_messages.yml",
     "blind10_messages.yml",
+    "blind11_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -109,6 +110,7 @@ def test_the_screening_question_is_rarely_asked_of_ordinary_messages(
         ("her pads have been wet most mornings this week, unusual for her", True),
         ("peeing feels a bit odd since Tuesday", True),
         ("I nearly didn't make it to the toilet twice today", True),
+        ("my wee has felt slower and a bit odd since Thursday", True),
         # Not unsure: ordinary questions and denials.
         ("I don't need to pee during the session, do I?", False),
         ("no near misses with the toilet, bladder is fine", False),
@@ -560,6 +562,142 @@ def test_the_lexicon_reads_everyday_tablets_rope_and_sleep_as_nothing() -> None:
         "My bladder feels full but I can't go until the meeting ends",
     ):
         assert default_detector().detect(text).findings == (), text
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # Supposing, not telling: "say I ..., would ...?" is an unreal condition; with a time told it is a report.
+        ("Say I went over on the stairs and came down on my back, would a chiropractor still see me?", None, []),
+        (
+            "Say I went over on the stairs last night and came down on my back, would you still see me?",
+            "emergency",
+            ["trauma"],
+        ),
+        # A condition is not night pain; "doesn't settle" with the night still is.
+        ("I'll go round the bend if this back pain doesn't settle by the weekend.", None, []),
+        ("The pain doesn't settle whatever position I lie in at night.", "urgent", ["night_pain"]),
+        # Hearsay about what sciatica "can make you" do; a neighbour's bladder now is a report.
+        ("My neighbour reckons a slipped disc can make you lose control of your bladder. Is that true?", None, []),
+        ("My neighbour lost control of his bladder this morning and his back is agony.", "emergency", ["bladder"]),
+        # "if sciatica goes/spreads into both legs" asks about the condition; spread since yesterday is a report.
+        ("Is it serious if sciatica spreads to both legs? Just wondering for the future.", None, []),
+        ("My sciatica has spread to both legs since yesterday, is it serious?", "emergency", ["bilateral"]),
+        ("If I ever couldn't hold my wee, would that be linked to my back?", None, []),
+        # Idioms and low mood.
+        ("This heatwave is cooking me alive and my back's no better, any slots Monday?", None, []),
+        ("Absolutely dying to get on the couch for my first session!", None, []),
+        (
+            "Wide awake at 4am again. It's not really the pain, it's my mind racing about work. Feeling a bit flat.",
+            None,
+            [],
+        ),
+        # Numbness with the toilet tissue; no sensation down there or down below.
+        ("There's an odd numbness when I use the toilet tissue, started at the weekend.", "emergency", ["saddle"]),
+        ("She says there's no sensation down there since last night.", "emergency", ["saddle"]),
+        ("No numbness down below and the loo roll feels normal when I wipe.", None, []),
+        # Weakness over days, down to not standing on the leg; weaker than days ago (not than the other side).
+        (
+            "Last week a limp, by Friday crutches, and now I can't stand on my left leg at all.",
+            "emergency",
+            ["progressive_weakness"],
+        ),
+        ("My right leg is weaker than it was on Sunday.", "emergency", ["progressive_weakness"]),
+        ("My left foot is weaker than my right, it always has been.", None, []),
+        # The heel-walk test failed, toes that won't go up ("won't" is two words); legs gone to jelly (not after the
+        # gym).
+        ("I can't heel-walk on the left any more and my toes simply won't go up.", "emergency", ["foot_drop"]),
+        ("My toes won't go in my new walking boots, any tips?", None, []),
+        ("My legs have gone a bit rubbery since lunchtime.", "emergency", ["foot_drop"]),
+        ("My legs are like jelly after the spin class, worth it!", None, []),
+        # Too much of a medicine, by mistake or unsure; a habit of too many, or lost track of time, is not.
+        ("I've lost track of how many co-codamol I've had today, could be ten or more.", "emergency", ["overdose"]),
+        ("We gave Dad too many of his morphine tablets by mistake.", "emergency", ["overdose"]),
+        ("I think I accidentally took a double dose of my tramadol.", "emergency", ["overdose"]),
+        ("I take too many painkillers, can acupuncture help me cut down?", None, []),
+        ("I lost track of time and missed my slot, sorry.", None, []),
+        ("I accidentally double-booked on Tuesday, can you cancel one?", None, []),
+        # Stroke in formal words: speech that sounds odd, an arm that won't lift with speech gone, slurring.
+        ("Her speech sounds odd and thick, and it started an hour ago.", "emergency", ["stroke"]),
+        ("He can't lift his left arm and his speech has gone.", "emergency", ["stroke"]),
+        ("The right side of his face has gone numb and he's slurring.", "emergency", ["stroke"]),
+        # Chest, bleeding and drowsiness in other words.
+        ("He clutched at his chest and sat down on the stairs, grey and sweaty.", "emergency", ["chest_pain"]),
+        ("My chest is painful, like someone pressing on it.", "emergency", ["chest_pain"]),
+        ("Blood is gushing from the cut on his arm.", "emergency", ["bleeding"]),
+        ("She took her tablets and now I can't keep her awake.", "emergency", ["collapse"]),
+        # Crisis: thoughts of hurting oneself (the noun "thoughts"), planning to take a life, better dead, the means
+        # saved up or taken all at once, a height and no more coping, a goodbye passed on, a blade and the wrists,
+        # a noose ready, self-injury to feel something, sitting with a gun.
+        ("I keep having thoughts of cutting myself.", "emergency", ["crisis"]),
+        ("My son told me he's planning to take his life.", "emergency", ["crisis"]),
+        ("Honestly it would be better if I was dead.", "emergency", ["crisis"]),
+        ("I've got a stash of oxycodone saved up.", "emergency", ["crisis"]),
+        ("Some nights I think about swallowing the lot.", "emergency", ["crisis"]),
+        ("He's up on the bridge and says he can't cope any longer.", "emergency", ["crisis"]),
+        ("I've started giving my stuff away.", "emergency", ["crisis"]),
+        ("Please tell the team I said goodbye.", "emergency", ["crisis"]),
+        ("Can my sleeping pills kill me if I take the whole packet?", "emergency", ["crisis"]),
+        ("Sat with a razor thinking about my wrists again.", "emergency", ["crisis"]),
+        ("He's got a noose ready in the shed.", "emergency", ["crisis"]),
+        ("She did it deliberately to feel something, the cuts on her arms.", "emergency", ["crisis"]),
+        ("Sitting here with the rifle again tonight.", "emergency", ["crisis"]),
+        ("I think I hurt myself lifting the box.", None, []),
+        ("Tell my wife I said hi when she comes in.", None, []),
+        # The waterworks and the urinal; urgency with accidents; a wet night; sensation when passing water.
+        ("Trouble with the waterworks this week, can't get going at all.", "emergency", ["bladder"]),
+        ("Since Sunday I've had the urge to dash to the loo and twice I didn't make it.", "emergency", ["bladder"]),
+        ("Had a little accident overnight, first time ever.", "emergency", ["bladder"]),
+        ("I can't feel much when I do my business now.", "emergency", ["bladder"]),
+        ("Our puppy had an accident in the night, so I'm running late.", None, []),
+        ("No problems with the waterworks at all.", None, []),
+        # Nothing working down there; everything working is reassurance.
+        ("Since the weekend nothing's working down there, if you catch my drift.", "emergency", ["sexual"]),
+        ("Everything down there is working fine, it's just the leg.", None, []),
+        # Kicked by an animal, slid down a ramp and whacked the tailbone.
+        ("I was kicked by a cow while milking and my lower back is agony.", "emergency", ["trauma"]),
+        ("Slid down the ramp on my backside at work and whacked my tailbone.", "emergency", ["trauma"]),
+        # Unwell all over ("no energy" denies nothing); a temperature on and off; someone keen to come in is the
+        # patient.
+        ("I feel awful all over with this back, no energy, hot and cold.", "urgent", ["fever"]),
+        ("Mum's had a temp on and off since Saturday and her back is really sore.", "urgent", ["fever"]),
+        (
+            "My gran has osteoporosis and had a sudden pain in her back on Monday. She is hoping to come in.",
+            "urgent",
+            ["osteoporosis"],
+        ),
+    ],
+)
+def test_readings_added_with_blind11(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+    else:
+        assert not result.crisis
+
+
+def test_the_lexicon_reports_no_move_rope_life_savings_dental_numbness_or_old_temperature() -> None:
+    """The crisis, stroke, trauma, weakness and fever wordings added with blind11 need a goodbye rather than a house
+    move, a rope without a job, a life rather than life savings, the means in quantity, a face numb without the
+    dentist, an arm with speech, no job at a height, a fall one was not fine after, a leg getting worse, and a
+    temperature now. (The net reads the last six as possible emergencies or urgent, alone or overruling the
+    lexicon's reading when sure: docs/triage.md.)"""
+    for text in (
+        "I'm giving my old things away to charity before we move house.",
+        "I've got a rope ready for towing the caravan.",
+        "I use a rope pulley in the garage",
+        "I'm planning to take my life savings and travel when my back is better.",
+        "Can gabapentin kill you if you drink?",
+        "The left side of my face is numb from the dental injection.",
+        "I can't lift my arm above my head since I hurt my shoulder.",
+        "My husband works on the roof and can't take the heat anymore.",
+        "I slipped down the bank but landed on my feet, no harm done.",
+        "Now I can stand on it for longer than yesterday, it's improving.",
+        "I had a temperature on and off last winter, nothing since.",
+    ):
+        assert default_detector().detect(text).severity is None, text
 
 
 def test_the_lexicon_reads_sleep_on_the_floor_and_a_headache_story_as_nothing() -> None:

@@ -608,7 +608,8 @@ class RedFlagDetector:
         return message.words.isdisjoint(self.personal_words)
 
     def _unreal(self, message: _Message, span: Span) -> bool:
-        """An unreal condition about sciatica's red flags: its sentence opens with "if", a subject and a past
+        """An unreal condition about sciatica's red flags: its sentence opens with "if" (or "say", "suppose",
+        "imagine": "Say I slipped on the ice and landed on my back, would ...?"), a subject and a past
         tense, and asks "would" after the hit, with no time of now or of a day gone by ("If I got weak in
         the leg while driving, would that be dangerous?", "if I lost weight on a cut would that change
         ..."). "If I lost control of my bladder last night, would that be ...?" tells a time: a report. Not
@@ -617,7 +618,7 @@ class RedFlagDetector:
         words = [i for i in range(start, span.end) if message.texts[i][:1].isalnum()][:3]
         if len(words) < 3 or words[1] >= span.start:  # "if" and its subject come before the hit
             return False
-        if message.keys[words[0]] != "if" or message.keys[words[1]] not in _UNREAL_SUBJECTS:
+        if message.keys[words[0]] not in _UNREAL_OPENERS or message.keys[words[1]] not in _UNREAL_SUBJECTS:
             return False
         verb = words[2]
         past = message.lower[verb] in self.lexicon.past_tense_words or (
@@ -857,6 +858,9 @@ _SUBJECTS = frozenset({"i", "he", "she", "they", "we"})
 _WILL = frozenset({"will", "would", "shall"})
 # An unreal condition (`_unreal`): who it is about, what it asks after the hit, and the times that make it a report.
 _UNREAL_SUBJECTS = frozenset({"i", "you", "he", "she", "we", "they", "someone", "somebody", "anyone", "anybody"})
+# "if", and its words of supposing ("say", "suppose", "supposing", "imagine": keys, so "said" is "say" too; a
+# sentence that opens "Said I ..." is rare, and a time told still makes it a report).
+_UNREAL_OPENERS = frozenset({"if", "say", "suppose", "imagine"})
 _WOULD = frozenset({"would", "could", "might"})
 _TOLD_TIMES = frozenset({"last", "ago"})
 
