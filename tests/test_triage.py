@@ -40,6 +40,7 @@ LABELLED_SETS = (
     "blind9_messages.yml",
     "blind10_messages.yml",
     "blind11_messages.yml",
+    "blind12_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
