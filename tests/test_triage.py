@@ -741,6 +741,9 @@ def test_readings_added_with_blind11(text: str, severity: str | None, flags: lis
         ("I can't properly feel anything down below since the flare.", "emergency", ["saddle"]),
         ("Things haven't been working in the bedroom since the disc went.", "emergency", ["sexual"]),
         ("His legs just won't hold him up this afternoon.", "emergency", ["foot_drop"]),
+        # Trouble with feeling in the nether regions; denied, it is no report.
+        ("She says she's having trouble with sensation in her nether regions today.", "emergency", ["saddle"]),
+        ("He wants you to know he's had no problems with feeling in his nether regions, just the leg.", None, []),
         # Urgent in other words.
         ("My daughter has had a temp since Tuesday and her back is really sore.", "urgent", ["fever"]),
         ("I inject, and now my back is killing me.", "urgent", ["immune"]),
