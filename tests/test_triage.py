@@ -765,7 +765,8 @@ def test_readings_added_with_blind12(text: str, severity: str | None, flags: lis
 
 def test_the_lexicon_reports_no_stronger_legs_paddle_or_stored_insulin() -> None:
     """The worsening, crisis and bleeding wordings added with blind12 need the pain (not the legs) stronger every
-    week, an intent to walk into the sea, medicines hoarded rather than stored, and blood pouring out. (The net
+    week, an intent to walk into the sea, medicines hoarded rather than stored, self-injury on the skin, the toilet
+    for sitting on nothing, and a fall (not the rain) for coming down hard. (The net
     alone reads the first as a possible emergency: docs/triage.md.)"""
     for text in (
         "My legs feel stronger every week since the sessions.",
@@ -773,6 +774,7 @@ def test_the_lexicon_reports_no_stronger_legs_paddle_or_stored_insulin() -> None
         "My insulin is stored for months in the fridge.",
         "The cat left scratches all over my arms.",
         "Sat on nothing but a hard bench all day.",
+        "The rain came down hard on the way here and my back aches.",
     ):
         assert default_detector().detect(text).severity is None, text
 
