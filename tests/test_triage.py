@@ -40,6 +40,7 @@ LABELLED_SETS = (
     "blind9_messages.yml",
     "blind10_messages.yml",
     "blind11_messages.yml",
+    "blind12_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -676,6 +677,106 @@ def test_readings_added_with_blind11(text: str, severity: str | None, flags: lis
         assert result.crisis
     else:
         assert not result.crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # A form's question answered no ("Fever? Nope."); a report after the question is still one.
+        ("Steroids? No, never taken them, I only ticked the box by habit. Leg aches as usual.", None, []),
+        ("Any numbness in the saddle area? Yes, since Saturday.", "emergency", ["saddle"]),
+        # Figures of speech: amazement, money's heart attack, too much of a pastime.
+        ("Honestly it blew my mind, my leg felt brand new after the second visit.", None, []),
+        ("Mind-blowing how much looser my back is this week.", None, []),
+        ("My bank account is going to have a heart attack when the invoice lands haha", None, []),
+        ("I OD'd on cake at my nan's birthday, can I still come in tomorrow?", None, []),
+        ("I think my husband took an overdose of his sleeping tablets.", "emergency", ["crisis"]),
+        # Asking what to do if a sign comes, or what the assistant does when someone says so; a sign now is a
+        # report.
+        ("What can I do if I notice my lips swelling after cupping? Asking before my first go.", None, []),
+        ("What happens if a patient tells your chatbot they feel suicidal?", None, []),
+        ("My brother told me tonight he wants to end his life.", "emergency", ["crisis"]),
+        ("Which signs of an adverse reaction should I watch for after dry needling?", None, []),
+        # Osteoporosis with pain that is not new or sudden; sudden pain with it is urgent.
+        ("I have osteoporosis but the ache isn't new, it's my usual stiff back.", None, []),
+        ("I have osteopenia and a sudden sharp pain in my back since I lifted the kettle.", "urgent", ["osteoporosis"]),
+        # Weight lost unawares in other words; on purpose it is not.
+        ("I've lost a good chunk of weight this spring and I'm not sure how.", "urgent", ["weight_loss"]),
+        ("Lost a fair bit of weight since I started the running club, on purpose.", None, []),
+        # A crisis in the car, the railway, peace made, enough of living, not waking, goodbyes, the cabinet.
+        ("On the bypass I keep thinking about letting go of the wheel.", "emergency", ["crisis"]),
+        ("My dad says he's going to drive into the quarry tonight.", "emergency", ["crisis"]),
+        ("I had to let go of the steering wheel when my hand cramped.", None, []),
+        ("She keeps saying she wants to go and lie on the railway line.", "emergency", ["crisis"]),
+        ("I've made my peace with dying, so don't book me in again.", "emergency", ["crisis"]),
+        ("I've had enough of living with this, honestly.", "emergency", ["crisis"]),
+        ("It'd be simpler for everyone if I just didn't wake up tomorrow.", "emergency", ["crisis"]),
+        ("Please say goodbye from me to the lovely receptionist.", "emergency", ["crisis"]),
+        ("Tonight I'm going to swallow everything in the bathroom cupboard.", "emergency", ["crisis"]),
+        ("He's been sleeping with his rifle close by the bed.", "emergency", ["crisis"]),
+        ("He was sitting in the garage with a hosepipe, just thinking he said.", "emergency", ["crisis"]),
+        ("She has cuts all over her thighs and admits she did them herself.", "emergency", ["crisis"]),
+        ("Got my pills hoarded for weeks now.", "emergency", ["crisis"]),
+        ("I'm washing the car with the hosepipe later.", None, []),
+        # A hyphenated medicine is one word: "co-codamol".
+        ("I swallowed all my co-codamol an hour ago.", "emergency", ["crisis"]),
+        ("My toddler ate some of the co-codamol from my handbag.", "emergency", ["overdose"]),
+        ("Dad had his heart tablets twice by accident this morning.", "emergency", ["overdose"]),
+        ("I take my co-codamol twice a day with food.", None, []),
+        # Heavy bleeding, someone on the ground, can't be woken.
+        ("There's loads of blood from the gash on his leg.", "emergency", ["bleeding"]),
+        ("The blood keeps pouring out of her hand.", "emergency", ["bleeding"]),
+        ("Blood tests came back fine.", None, []),
+        ("She's lying on the ground not responding, she tripped on the kerb.", "emergency", ["collapse"]),
+        ("I can't wake her properly, she's breathing oddly.", "emergency", ["collapse"]),
+        # Sciatica's flags in other words.
+        ("Tumbled down a flight of stairs at the pub and my lower back is agony.", "emergency", ["trauma"]),
+        ("Came down hard on the frozen pond, landed on my coccyx.", "emergency", ["trauma"]),
+        ("Got kicked in the back by a horse at the stables yesterday.", "emergency", ["trauma"]),
+        ("My uncle can't tell when he needs the toilet any more, since his back went.", "emergency", ["bladder"]),
+        ("She's had to change her pad three times this morning and didn't feel it.", "emergency", ["bladder"]),
+        ("Since my back went, my bladder has packed up completely.", "emergency", ["bladder"]),
+        ("I can't sense when my bowels need emptying since Friday.", "emergency", ["bowel"]),
+        ("On the loo it's like I'm sitting on nothing, no feeling at all.", "emergency", ["saddle"]),
+        ("I can't properly feel anything down below since the flare.", "emergency", ["saddle"]),
+        ("Things haven't been working in the bedroom since the disc went.", "emergency", ["sexual"]),
+        ("His legs just won't hold him up this afternoon.", "emergency", ["foot_drop"]),
+        # Trouble with feeling in the nether regions; denied, it is no report.
+        ("She says she's having trouble with sensation in her nether regions today.", "emergency", ["saddle"]),
+        ("He wants you to know he's had no problems with feeling in his nether regions, just the leg.", None, []),
+        # Urgent in other words.
+        ("My daughter has had a temp since Tuesday and her back is really sore.", "urgent", ["fever"]),
+        ("I inject, and now my back is killing me.", "urgent", ["immune"]),
+        ("At night it's far worse, can't lie still.", "urgent", ["night_pain"]),
+        ("Despite the physio the pain gets stronger every week.", "urgent", ["worsening"]),
+        # The chest named: "my chest is killing me".
+        ("My chest is killing me and I'm sweating buckets.", "emergency", ["chest_pain"]),
+    ],
+)
+def test_readings_added_with_blind12(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+    else:
+        assert not result.crisis
+
+
+def test_the_lexicon_reports_no_stronger_legs_paddle_or_stored_insulin() -> None:
+    """The worsening, crisis and bleeding wordings added with blind12 need the pain (not the legs) stronger every
+    week, an intent to walk into the sea, medicines hoarded rather than stored, self-injury on the skin, the toilet
+    for sitting on nothing, and a fall (not the rain) for coming down hard. (The net
+    alone reads the first as a possible emergency: docs/triage.md.)"""
+    for text in (
+        "My legs feel stronger every week since the sessions.",
+        "We're going to walk into the sea for a paddle at the weekend.",
+        "My insulin is stored for months in the fridge.",
+        "The cat left scratches all over my arms.",
+        "Sat on nothing but a hard bench all day.",
+        "The rain came down hard on the way here and my back aches.",
+    ):
+        assert default_detector().detect(text).severity is None, text
 
 
 def test_the_lexicon_reports_no_move_rope_life_savings_dental_numbness_or_old_temperature() -> None:

@@ -36,6 +36,7 @@ import spacy
 import yaml
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.symbols import ORTH
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
@@ -269,6 +270,7 @@ class RedFlagDetector:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or load_lexicon()
         self.nlp = _pipeline()
+        _keep_hyphenated_words(self.nlp, self.lexicon)
         self._sentencizer = self.nlp.get_pipe("sentencizer")
         # The lemmatizer's lookup table is read directly by `key`, which caches every word it has seen.
         lemmas = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -581,6 +583,9 @@ class RedFlagDetector:
         # Denied by a short sentence that follows ("My GP asked about numbness and leaking. None of that.").
         if cues["denial"] and self._denied(message, span, cues["denial"]):
             return True
+        # A form's question echoed and answered no: "Cancer? No, never had it, the receptionist just asked."
+        if self._answered_no(message, span, cues["pseudo"]):
+            return True
         # A cue shortly before the hit negates it; for word groups, a cue right
         # before any one word does ("peeing fine, no accidents").
         for anchor in anchors:
@@ -638,6 +643,22 @@ class RedFlagDetector:
                 if start <= cue.start <= start + 1 and cue.end <= end and words <= len(cue) + 3:
                     return True
         return False
+
+    def _answered_no(self, message: _Message, span: Span, pseudo: list[Span]) -> bool:
+        """The hit is a short question of its own (at most three words, "?") and the next sentence opens with
+        "no", "nope", "nah", "never" or "none" ("Cancer? No, never had it."; "Fever? Nope."), as a form's
+        question is answered. "Bladder problems? No control at all" opens with a pseudo-negation: a report."""
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if end >= len(message.keys) or message.texts[end - 1] != "?":
+            return False
+        if sum(1 for text in message.texts[start:end] if text[:1].isalnum()) > 3:
+            return False
+        first = next((i for i in range(end, message.sentence_end[end]) if message.texts[i][:1].isalnum()), None)
+        return (
+            first is not None
+            and message.lower[first] in _ANSWERS_NO
+            and not any(p.start <= first < p.end for p in pseudo)
+        )
 
     def _is_negation(self, message: _Message, i: int, pseudo: list[Span]) -> bool:
         key, lower = message.keys[i], message.lower
@@ -862,6 +883,7 @@ _UNREAL_SUBJECTS = frozenset({"i", "you", "he", "she", "we", "they", "someone", 
 # sentence that opens "Said I ..." is rare, and a time told still makes it a report).
 _UNREAL_OPENERS = frozenset({"if", "say", "suppose", "imagine"})
 _WOULD = frozenset({"would", "could", "might"})
+_ANSWERS_NO = frozenset({"no", "nope", "nah", "never", "none"})
 _TOLD_TIMES = frozenset({"last", "ago"})
 
 # Words too common to file a pattern under (most messages contain them).
@@ -915,6 +937,16 @@ def _pipeline() -> Language:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
     return nlp
+
+
+def _keep_hyphenated_words(nlp: Language, lexicon: Lexicon) -> None:
+    """A hyphenated word of the lexicon's word lists ("co-codamol", "multi-storey", "co-worker") is one token, as the
+    lists write it: the tokenizer split it in three ("co", "-", "codamol"), so no phrase ever matched it."""
+    words = {w for group in lexicon.word_groups.values() for w in group if "-" in w}
+    words |= {w for w in lexicon.acquaintances if "-" in w}
+    for word in words:
+        for form in {word, word.capitalize(), word.upper()}:
+            nlp.tokenizer.add_special_case(form, [{ORTH: form}])
 
 
 @lru_cache(maxsize=1)
