@@ -41,6 +41,7 @@ LABELLED_SETS = (
     "blind10_messages.yml",
     "blind11_messages.yml",
     "blind12_messages.yml",
+    "blind13_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
