@@ -764,6 +764,54 @@ def test_readings_added_with_blind12(text: str, severity: str | None, flags: lis
         assert not result.crisis
 
 
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # A thing that falls in or an event called off is no collapse; a person still is.
+        ("My lemon cake collapsed in the oven, can I still come Thursday?", None, []),
+        ("The workshop collapsed owing to poor bookings so I can do Monday.", None, []),
+        ("My dad collapsed in the garden and isn't answering me.", "emergency", ["collapse"]),
+        # Laughing so hard one nearly wet oneself; wetting oneself unnoticed is still a report.
+        ("I almost peed myself laughing at the video you posted.", None, []),
+        ("My wife laughed so much she nearly wet herself, anyway is Friday free?", None, []),
+        ("I wet myself this morning without noticing and my back is agony.", "emergency", ["bladder"]),
+        # A reputation's suicide.
+        ("Turning up late again would be career suicide, can we do 7am?", None, []),
+        # Jelly legs with pleasure, not with weakness.
+        ("My legs went to jelly after the massage, so relaxed.", None, []),
+        ("My legs turned to jelly this morning and gave way on the stairs.", "emergency", ["foot_drop"]),
+        # Fainting at a price, not at a bus stop.
+        ("Honestly I almost fainted at the parking meter, the prices!", None, []),
+        ("I almost fainted at the bus stop and my vision went grey.", "emergency", ["collapse"]),
+        # A form's questions of four words answered no; a yes is a report.
+        ("Head injury? No. Fever? Nope. Just the leg.", None, []),
+        ("Fell down the stairs? Yes, on Sunday, and now my back is agony.", "emergency", ["trauma"]),
+        # An unreal condition whose past verb comes later ("If I'm ... and my legs suddenly went ..."); a time told
+        # is a report.
+        ("If I'm diabetic and my legs suddenly went weak, would that be serious?", None, []),
+        ("If I'm honest my legs went weak last night, would that matter?", "emergency", ["leg_weakness"]),
+        # A "what would happen if ..." question asks about all of itself, past its "and".
+        ("What would happen if I had the needles in and suddenly got chest pain?", None, []),
+        # Osteoporosis with pain said to be neither new nor sudden.
+        (
+            "I have osteoporosis but I've not had any new pain, just the usual stiffness. Can I still have cupping?",
+            None,
+            [],
+        ),
+        # How someone else's tumour started is their story, not pain now.
+        ("My colleague's dad had a tumour that started out like sciatica, how would I tell if mine is?", None, []),
+    ],
+)
+def test_readings_added_with_blind13(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+    else:
+        assert not result.crisis
+
+
 def test_the_lexicon_reports_no_stronger_legs_paddle_or_stored_insulin() -> None:
     """The worsening, crisis and bleeding wordings added with blind12 need the pain (not the legs) stronger every
     week, an intent to walk into the sea, medicines hoarded rather than stored, self-injury on the skin, the toilet
