@@ -800,6 +800,13 @@ def test_readings_added_with_blind12(text: str, severity: str | None, flags: lis
         ),
         # How someone else's tumour started is their story, not pain now.
         ("My colleague's dad had a tumour that started out like sciatica, how would I tell if mine is?", None, []),
+        # A scrum or ruck coming down on a player; legs he can't even move.
+        ("The ruck came down on him at training and he can't even move his legs now.", "emergency", ["trauma"]),
+        # How much before one doesn't wake, asked as a joke or not.
+        ("How many sleeping tablets would it take before someone doesn't wake up? haha", "emergency", ["crisis"]),
+        # Injecting in slang; a growth spurt is not.
+        ("Been slamming meth most weekends and now my lower back has started hurting.", "urgent", ["immune"]),
+        ("My teenage son is shooting up, he's grown three inches since summer.", None, []),
     ],
 )
 def test_readings_added_with_blind13(text: str, severity: str | None, flags: list[str]) -> None:
