@@ -172,6 +172,21 @@ def test_a_sure_net_overrules_a_negation_and_a_fairly_sure_one_does_not() -> Non
     assert default_detector().detect(text, Net(0.9)).severity == "emergency"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What should I do if my chest pain doesn't stop and I can't breathe?",
+        "What happens if my bladder stopped working this morning and I can't feel down there?",
+        "How do I get help if my husband collapsed and isn't answering me?",
+    ],
+)
+def test_a_question_about_what_is_happening_is_no_hypothetical(text: str) -> None:
+    """A "what/how ... if" question is hypothetical only as an unreal condition told at no time ("What would you
+    do if I had a needle in and felt short of breath?"); one that reports the present stays a report, for the
+    lexicon alone too."""
+    assert default_detector().detect(text).severity == "emergency"
+
+
 def test_a_sure_net_raises_an_urgent_reading_to_emergency_and_never_lowers_it() -> None:
     """Where the lexicon read only urgent flags, the net reads the whole message: sure of an emergency, it
     raises it (blind11: "worse since last week" found, "no feeling down below at all" not); fairly sure,

@@ -647,11 +647,24 @@ class RedFlagDetector:
         if message.texts[end - 1] != "?":
             return False
         first = next((i for i in range(start, span.start) if message.texts[i][:1].isalnum()), None)
-        return (
+        if not (
             first is not None
             and message.keys[first] in _ASKING_OPENERS
             and any(cue.start == first and cue.end <= span.start for cue in hypothetical)
+        ):
+            return False
+        # Only an unreal condition ("if I had ... and felt", with "would"), told at no time: "What should I do
+        # if my chest pain doesn't stop and I can't breathe?" and "... if my bladder stopped working this
+        # morning" report what is happening.
+        past = any(
+            message.lower[i] in self.lexicon.past_tense_words
+            or (message.lower[i].endswith("ed") and message.keys[i] != message.lower[i])
+            for i in range(first, span.end)
+            if message.texts[i][:1].isalnum()
         )
+        sentence = [key for key in message.keys[start:end] if key not in _MANNER_WORDS]
+        told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
+        return past and not told_when and not _WOULD.isdisjoint(message.keys[start:end])
 
     def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
         """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
