@@ -42,6 +42,7 @@ LABELLED_SETS = (
     "blind10_messages.yml",
     "blind11_messages.yml",
     "blind12_messages.yml",
+    "blind13_messages.yml",
 )
 MIN_URGENT_FLAGGED = 0.95  # per set
 # False alarms allowed per set and category (sets without categories: every clean message is "ordinary").
@@ -170,6 +171,21 @@ def test_a_sure_net_overrules_a_negation_and_a_fairly_sure_one_does_not() -> Non
     assert default_detector().detect(text).severity is None
     assert default_detector().detect(text, Net(0.7)).severity is None
     assert default_detector().detect(text, Net(0.9)).severity == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What should I do if my chest pain doesn't stop and I can't breathe?",
+        "What happens if my bladder stopped working this morning and I can't feel down there?",
+        "How do I get help if my husband collapsed and isn't answering me?",
+    ],
+)
+def test_a_question_about_what_is_happening_is_no_hypothetical(text: str) -> None:
+    """A "what/how ... if" question is hypothetical only as an unreal condition told at no time ("What would you
+    do if I had a needle in and felt short of breath?"); one that reports the present stays a report, for the
+    lexicon alone too."""
+    assert default_detector().detect(text).severity == "emergency"
 
 
 def test_a_sure_net_raises_an_urgent_reading_to_emergency_and_never_lowers_it() -> None:
@@ -755,6 +771,61 @@ def test_readings_added_with_blind11(text: str, severity: str | None, flags: lis
     ],
 )
 def test_readings_added_with_blind12(text: str, severity: str | None, flags: list[str]) -> None:
+    result = detect(text)
+    assert result.severity == severity
+    assert set(flags) <= set(result.flags)
+    if "crisis" in flags:
+        assert result.crisis
+    else:
+        assert not result.crisis
+
+
+@pytest.mark.parametrize(
+    ("text", "severity", "flags"),
+    [
+        # A thing that falls in or an event called off is no collapse; a person still is.
+        ("My lemon cake collapsed in the oven, can I still come Thursday?", None, []),
+        ("The workshop collapsed owing to poor bookings so I can do Monday.", None, []),
+        ("My dad collapsed in the garden and isn't answering me.", "emergency", ["collapse"]),
+        # Laughing so hard one nearly wet oneself; wetting oneself unnoticed is still a report.
+        ("I almost peed myself laughing at the video you posted.", None, []),
+        ("My wife laughed so much she nearly wet herself, anyway is Friday free?", None, []),
+        ("I wet myself this morning without noticing and my back is agony.", "emergency", ["bladder"]),
+        # A reputation's suicide.
+        ("Turning up late again would be career suicide, can we do 7am?", None, []),
+        # Jelly legs with pleasure, not with weakness.
+        ("My legs went to jelly after the massage, so relaxed.", None, []),
+        ("My legs turned to jelly this morning and gave way on the stairs.", "emergency", ["foot_drop"]),
+        # Fainting at a price, not at a bus stop.
+        ("Honestly I almost fainted at the parking meter, the prices!", None, []),
+        ("I almost fainted at the bus stop and my vision went grey.", "emergency", ["collapse"]),
+        # A form's questions of four words answered no; a yes is a report.
+        ("Head injury? No. Fever? Nope. Just the leg.", None, []),
+        ("Fell down the stairs? Yes, on Sunday, and now my back is agony.", "emergency", ["trauma"]),
+        # An unreal condition whose past verb comes later ("If I'm ... and my legs suddenly went ..."); a time told
+        # is a report.
+        ("If I'm diabetic and my legs suddenly went weak, would that be serious?", None, []),
+        ("If I'm honest my legs went weak last night, would that matter?", "emergency", ["leg_weakness"]),
+        # A "what would happen if ..." question asks about all of itself, past its "and".
+        ("What would happen if I had the needles in and suddenly got chest pain?", None, []),
+        # Osteoporosis with pain said to be neither new nor sudden.
+        (
+            "I have osteoporosis but I've not had any new pain, just the usual stiffness. Can I still have cupping?",
+            None,
+            [],
+        ),
+        # How someone else's tumour started is their story, not pain now.
+        ("My colleague's dad had a tumour that started out like sciatica, how would I tell if mine is?", None, []),
+        # A scrum or ruck coming down on a player; legs he can't even move.
+        ("The ruck came down on him at training and he can't even move his legs now.", "emergency", ["trauma"]),
+        # How much before one doesn't wake, asked as a joke or not.
+        ("How many sleeping tablets would it take before someone doesn't wake up? haha", "emergency", ["crisis"]),
+        # Injecting in slang; a growth spurt is not.
+        ("Been slamming meth most weekends and now my lower back has started hurting.", "urgent", ["immune"]),
+        ("My teenage son is shooting up, he's grown three inches since summer.", None, []),
+    ],
+)
+def test_readings_added_with_blind13(text: str, severity: str | None, flags: list[str]) -> None:
     result = detect(text)
     assert result.severity == severity
     assert set(flags) <= set(result.flags)

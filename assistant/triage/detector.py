@@ -418,6 +418,7 @@ class RedFlagDetector:
                 self._negated(message, span, anchors, cues, clauses, spec.negation_window, open_words)
                 or (spec.kind == "back" and (self._general_question(message, span) or self._unreal(message, span)))
                 or (spec.kind == "crisis" and self._jest(message, span, cues["jest"]))
+                or (spec.kind != "crisis" and self._asked_in_its_question(message, span, cues["hypothetical"]))
             )
             finding = Finding(
                 flag=flag,
@@ -625,13 +626,45 @@ class RedFlagDetector:
             return False
         if message.keys[words[0]] not in _UNREAL_OPENERS or message.keys[words[1]] not in _UNREAL_SUBJECTS:
             return False
-        verb = words[2]
-        past = message.lower[verb] in self.lexicon.past_tense_words or (
-            message.lower[verb].endswith("ed") and message.keys[verb] != message.lower[verb]
+        # The condition's verb: the first after its subject, or a later one of the condition ("If I'm pregnant
+        # and my sciatica suddenly went into both legs, would ...?").
+        past = any(
+            message.lower[verb] in self.lexicon.past_tense_words
+            or (message.lower[verb].endswith("ed") and message.keys[verb] != message.lower[verb])
+            for verb in range(words[2], span.end)
+            if message.texts[verb][:1].isalnum()
         )
-        sentence = message.keys[start:end]
+        sentence = [key for key in message.keys[start:end] if key not in _MANNER_WORDS]
         told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
         return past and not told_when and not _WOULD.isdisjoint(message.keys[span.end : end])
+
+    def _asked_in_its_question(self, message: _Message, span: Span, hypothetical: list[Span]) -> bool:
+        """A question that opens with "what" or "how" and a hypothetical cue ("what would you do if", "what
+        happens if", "how would I know if") asks about the whole of itself, past an "and" that ends a clause:
+        "What would you do if I had a needle in and suddenly felt short of breath?". Not for a crisis, where a
+        question can be a veiled report."""
+        start, end = message.sentence_start[span.start], message.sentence_end[span.start]
+        if message.texts[end - 1] != "?":
+            return False
+        first = next((i for i in range(start, span.start) if message.texts[i][:1].isalnum()), None)
+        if not (
+            first is not None
+            and message.keys[first] in _ASKING_OPENERS
+            and any(cue.start == first and cue.end <= span.start for cue in hypothetical)
+        ):
+            return False
+        # Only an unreal condition ("if I had ... and felt", with "would"), told at no time: "What should I do
+        # if my chest pain doesn't stop and I can't breathe?" and "... if my bladder stopped working this
+        # morning" report what is happening.
+        past = any(
+            message.lower[i] in self.lexicon.past_tense_words
+            or (message.lower[i].endswith("ed") and message.keys[i] != message.lower[i])
+            for i in range(first, span.end)
+            if message.texts[i][:1].isalnum()
+        )
+        sentence = [key for key in message.keys[start:end] if key not in _MANNER_WORDS]
+        told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
+        return past and not told_when and not _WOULD.isdisjoint(message.keys[start:end])
 
     def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
         """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
@@ -645,13 +678,14 @@ class RedFlagDetector:
         return False
 
     def _answered_no(self, message: _Message, span: Span, pseudo: list[Span]) -> bool:
-        """The hit is a short question of its own (at most three words, "?") and the next sentence opens with
-        "no", "nope", "nah", "never" or "none" ("Cancer? No, never had it."; "Fever? Nope."), as a form's
-        question is answered. "Bladder problems? No control at all" opens with a pseudo-negation: a report."""
+        """The hit is a short question of its own (at most four words, "?") and the next sentence opens with
+        "no", "nope", "nah", "never" or "none" ("Cancer? No, never had it."; "Fever? Nope."; "Fell off a
+        ladder? No."), as a form's question is answered. "Bladder problems? No control at all" opens with a
+        pseudo-negation: a report."""
         start, end = message.sentence_start[span.start], message.sentence_end[span.start]
         if end >= len(message.keys) or message.texts[end - 1] != "?":
             return False
-        if sum(1 for text in message.texts[start:end] if text[:1].isalnum()) > 3:
+        if sum(1 for text in message.texts[start:end] if text[:1].isalnum()) > 4:
             return False
         first = next((i for i in range(end, message.sentence_end[end]) if message.texts[i][:1].isalnum()), None)
         return (
@@ -771,7 +805,13 @@ class RedFlagDetector:
         """Someone else has pain now ("and now she has new back pain"): their history counts."""
         keys = message.keys
         for start, end in message.sentences:
-            if self.now_words.isdisjoint(keys[start:end]):
+            # "a tumour that started off like sciatica" tells how it began, not that it is now.
+            now = [
+                i
+                for i in range(start, end)
+                if keys[i] in self.now_words and not (keys[i] == "start" and i + 1 < end and keys[i + 1] in _OFF)
+            ]
+            if not now:
                 continue
             if any(keys[i] in self.pain_words and self._owner(message, i) == "other" for i in range(start, end)):
                 return True
@@ -885,6 +925,11 @@ _UNREAL_OPENERS = frozenset({"if", "say", "suppose", "imagine"})
 _WOULD = frozenset({"would", "could", "might"})
 _ANSWERS_NO = frozenset({"no", "nope", "nah", "never", "none"})
 _TOLD_TIMES = frozenset({"last", "ago"})
+# Now words that say how, not when: "if my sciatica suddenly went into both legs" tells no time.
+_MANNER_WORDS = frozenset({"suddenly"})
+# A question about itself (`_asked_in_its_question`), and how a story began ("started off like sciatica").
+_ASKING_OPENERS = frozenset({"what", "how"})
+_OFF = frozenset({"off", "out"})
 
 # Words too common to file a pattern under (most messages contain them).
 _COMMON = frozenset(
