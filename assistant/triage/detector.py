@@ -628,15 +628,22 @@ class RedFlagDetector:
             return False
         # The condition's verb: the first after its subject, or a later one of the condition ("If I'm pregnant
         # and my sciatica suddenly went into both legs, would ...?").
+        return self._supposed(message, words[2], span.end, start, end) and not _WOULD.isdisjoint(
+            message.keys[span.end : end]
+        )
+
+    def _supposed(self, message: _Message, verbs_from: int, verbs_to: int, start: int, end: int) -> bool:
+        """A condition told in the past tense (a past verb among `verbs_from:verbs_to`) in a sentence
+        (`start:end`) that tells no time, of now or of a day gone by ("suddenly" tells how, not when)."""
         past = any(
             message.lower[verb] in self.lexicon.past_tense_words
             or (message.lower[verb].endswith("ed") and message.keys[verb] != message.lower[verb])
-            for verb in range(words[2], span.end)
+            for verb in range(verbs_from, verbs_to)
             if message.texts[verb][:1].isalnum()
         )
         sentence = [key for key in message.keys[start:end] if key not in _MANNER_WORDS]
         told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
-        return past and not told_when and not _WOULD.isdisjoint(message.keys[span.end : end])
+        return past and not told_when
 
     def _asked_in_its_question(self, message: _Message, span: Span, hypothetical: list[Span]) -> bool:
         """A question that opens with "what" or "how" and a hypothetical cue ("what would you do if", "what
@@ -656,15 +663,7 @@ class RedFlagDetector:
         # Only an unreal condition ("if I had ... and felt", with "would"), told at no time: "What should I do
         # if my chest pain doesn't stop and I can't breathe?" and "... if my bladder stopped working this
         # morning" report what is happening.
-        past = any(
-            message.lower[i] in self.lexicon.past_tense_words
-            or (message.lower[i].endswith("ed") and message.keys[i] != message.lower[i])
-            for i in range(first, span.end)
-            if message.texts[i][:1].isalnum()
-        )
-        sentence = [key for key in message.keys[start:end] if key not in _MANNER_WORDS]
-        told_when = not self.now_words.isdisjoint(sentence) or not _TOLD_TIMES.isdisjoint(sentence)
-        return past and not told_when and not _WOULD.isdisjoint(message.keys[start:end])
+        return self._supposed(message, first, span.end, start, end) and not _WOULD.isdisjoint(message.keys[start:end])
 
     def _denied(self, message: _Message, span: Span, denials: list[Span], reach: int = 3) -> bool:
         """A short sentence of denial ("None of that, thankfully.", "I don't have it.") among the
